@@ -1,0 +1,3 @@
+"""Awaaz: self-hosted Hindi speech-to-text."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,64 @@
+"""Settings, read from ``AWAAZ_*`` environment variables (and a ``.env`` file) through one cached getter.
+
+Nothing here does work at import time: call :func:`get_settings` where settings are needed.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from platformdirs import user_cache_path
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_MODEL_ID = "whisper-base-hi"
+
+
+def _default_model_dir() -> Path:
+    return user_cache_path("awaaz") / "models"
+
+
+class Settings(BaseSettings):
+    """Every knob of the service. Each field is read from ``AWAAZ_<FIELD>`` (upper case)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="AWAAZ_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    host: str = Field("127.0.0.1", description="Address the API listens on.")
+    port: int = Field(8000, ge=1, le=65535, description="Port the API listens on.")
+    model_dir: Path = Field(
+        default_factory=_default_model_dir,
+        description="Cache directory where models are assembled and kept.",
+    )
+    default_model: str = Field(
+        DEFAULT_MODEL_ID, description="Model id used when a request names none (or names whisper-1)."
+    )
+    device: Literal["auto", "cpu", "cuda"] = Field("cpu", description="Inference device.")
+    compute_type: str = Field(
+        "int8", description="CTranslate2 compute type (int8, int8_float32, float32, float16, ...)."
+    )
+    cpu_threads: int = Field(0, ge=0, description="Threads per model on CPU (0: one per core).")
+    num_workers: int = Field(
+        1, ge=1, description="Model replicas that may run transcriptions in parallel (CTranslate2 workers)."
+    )
+    max_sync_duration_s: float = Field(
+        600.0, gt=0, description="Longest audio, in seconds, accepted by the synchronous endpoints."
+    )
+    max_upload_mb: float = Field(25.0, gt=0, description="Largest upload accepted, in megabytes (MiB).")
+    beam_size: int = Field(5, ge=1, le=16, description="Beam size for decoding.")
+    vad_filter: bool = Field(True, description="Skip silence with Silero VAD before decoding.")
+    log_level: str = Field("info", description="Log level of the server (debug, info, warning, error).")
+
+    @property
+    def max_upload_bytes(self) -> int:
+        """The upload limit in bytes."""
+        return int(self.max_upload_mb * 1024 * 1024)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process-wide settings, read once from the environment."""
+    return Settings()

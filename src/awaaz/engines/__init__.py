@@ -1,0 +1,1 @@
+"""Speech recognition engines, all behind the :class:`~awaaz.engines.base.Engine` protocol."""

@@ -1,0 +1,146 @@
+"""Whisper on CTranslate2 through faster-whisper: the default engine."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from faster_whisper import WhisperModel
+from faster_whisper.transcribe import Segment as FwSegment
+
+from awaaz.audio import Audio
+from awaaz.engines.devanagari import non_devanagari_token_ids
+from awaaz.errors import InvalidParameterError, ModelLoadError
+from awaaz.types import Segment, TranscribeOptions, Transcription, TranscriptionInfo, Word
+
+log = logging.getLogger(__name__)
+
+TEMPERATURE_FALLBACK = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+
+
+@dataclass(frozen=True, slots=True)
+class WhisperSettings:
+    """How to load and run a Whisper CTranslate2 model."""
+
+    device: str = "cpu"
+    compute_type: str = "int8"
+    cpu_threads: int = 0
+    num_workers: int = 1
+    beam_size: int = 5
+    vad_filter: bool = True
+    force_devanagari: bool = True
+    """For language ``hi``, suppress every token that would write a letter of another script."""
+    compression_ratio_threshold: float = 2.4
+    no_repeat_ngram_size: int = 0
+    repetition_penalty: float = 1.0
+
+
+class WhisperCT2Engine:
+    """faster-whisper over a CTranslate2 Whisper model directory."""
+
+    def __init__(self, model_id: str, path: Path, settings: WhisperSettings) -> None:
+        self.model_id = model_id
+        self.path = path
+        self.settings = settings
+        try:
+            self._model = WhisperModel(
+                str(path),
+                device=settings.device,
+                compute_type=settings.compute_type,
+                cpu_threads=settings.cpu_threads,
+                num_workers=settings.num_workers,
+                local_files_only=True,
+            )
+        except (RuntimeError, ValueError, OSError) as exc:
+            raise ModelLoadError(
+                f"Could not load Whisper model {model_id!r} from {path}: {exc}. Check that the directory "
+                "holds a CTranslate2 Whisper model (model.bin, config.json, tokenizer.json) and that the "
+                "compute type suits the device."
+            ) from exc
+        self._hindi_suppress = self._build_hindi_suppression() if settings.force_devanagari else []
+
+    def _build_hindi_suppression(self) -> list[int]:
+        tokenizer = self._model.hf_tokenizer
+        eot = tokenizer.token_to_id("<|endoftext|>")
+        vocabulary = [tokenizer.id_to_token(i) or "" for i in range(eot)]
+        ids = non_devanagari_token_ids(vocabulary, eot)
+        log.info("Devanagari guard: %d of %d text tokens suppressed for language hi", len(ids), eot)
+        return ids
+
+    @property
+    def suppressed_for_hindi(self) -> int:
+        """How many vocabulary tokens the Devanagari guard suppresses."""
+        return len(self._hindi_suppress)
+
+    def transcribe(self, audio: Audio, options: TranscribeOptions) -> Transcription:
+        """Start a transcription; segments are decoded as the returned iterator is consumed."""
+        kwargs = self._decode_kwargs(options)
+        fw_segments, fw_info = self._model.transcribe(audio, **kwargs)
+        info = TranscriptionInfo(
+            language=fw_info.language,
+            duration=float(fw_info.duration),
+            language_probability=float(fw_info.language_probability),
+            model=self.model_id,
+        )
+        return Transcription(info=info, segments=_convert(fw_segments))
+
+    def _decode_kwargs(self, options: TranscribeOptions) -> dict[str, Any]:
+        if not 0.0 <= options.temperature <= 1.0:
+            raise InvalidParameterError("temperature must be between 0 and 1.", param="temperature")
+        language = options.language or None
+        if language is not None and language not in self._model.supported_languages:
+            raise InvalidParameterError(
+                f"Language {language!r} is not supported by model {self.model_id!r}. "
+                "Use an ISO-639-1 code such as 'hi'.",
+                param="language",
+            )
+        temperatures = tuple(t for t in TEMPERATURE_FALLBACK if t >= options.temperature) or (
+            options.temperature,
+        )
+        suppress: list[int] = [-1]
+        if language == "hi":
+            suppress += self._hindi_suppress
+        vad = self.settings.vad_filter if options.vad_filter is None else options.vad_filter
+        return {
+            "language": language,
+            "task": options.task,
+            "beam_size": options.beam_size or self.settings.beam_size,
+            "temperature": temperatures,
+            "initial_prompt": options.prompt or None,
+            "word_timestamps": options.word_timestamps,
+            "vad_filter": vad,
+            "suppress_tokens": suppress,
+            "condition_on_previous_text": False,
+            "compression_ratio_threshold": self.settings.compression_ratio_threshold,
+            "no_repeat_ngram_size": self.settings.no_repeat_ngram_size,
+            "repetition_penalty": self.settings.repetition_penalty,
+        }
+
+    def close(self) -> None:
+        """Drop the model so CTranslate2 frees its memory."""
+        model = getattr(self, "_model", None)
+        if model is not None:
+            model.model.unload_model()
+
+
+def _convert(segments: Iterator[FwSegment]) -> Iterator[Segment]:
+    for index, seg in enumerate(segments):
+        words = tuple(
+            Word(start=float(w.start), end=float(w.end), word=w.word, probability=float(w.probability))
+            for w in (seg.words or ())
+        )
+        yield Segment(
+            id=index,
+            start=float(seg.start),
+            end=float(seg.end),
+            text=seg.text.strip(),
+            words=words,
+            avg_logprob=float(seg.avg_logprob),
+            no_speech_prob=float(seg.no_speech_prob),
+            compression_ratio=float(seg.compression_ratio),
+            temperature=float(seg.temperature or 0.0),
+            tokens=tuple(seg.tokens),
+        )

@@ -1,0 +1,1 @@
+"""Model files: assembling the embedded default, verifying checksums, and the catalog of model ids."""

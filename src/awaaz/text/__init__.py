@@ -1,0 +1,1 @@
+"""Text processing for Hindi: script checks, normalisation and error metrics."""
