@@ -1,0 +1,65 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from awaaz import __version__
+from awaaz.api.errors import install_error_handlers
+from awaaz.api.limits import BodySizeLimitMiddleware
+from awaaz.api.routes import compat, health, openai
+from awaaz.config import Settings, get_settings
+from awaaz.engines.manager import ModelManager
+from awaaz.errors import AwaazError
+from awaaz.service import TranscriptionService
+
+log = logging.getLogger(__name__)
+
+
+def _warm(models: ModelManager, model_id: str) -> None:
+    try:
+        models.get(model_id)
+        log.info("model %s ready", model_id)
+    except AwaazError as exc:
+        log.error("could not load the default model: %s", exc.message)
+
+
+def create_app(
+    settings: Settings | None = None, models: ModelManager | None = None, *, preload: bool = True
+) -> FastAPI:
+    """Build the app. Nothing heavy happens here: models load in the lifespan, off the event loop."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        manager = models or ModelManager(settings)
+        app.state.settings = settings
+        app.state.models = manager
+        app.state.service = TranscriptionService(settings, manager)
+        if preload:
+            threading.Thread(
+                target=_warm, args=(manager, settings.default_model), name="awaaz-warmup", daemon=True
+            ).start()
+        try:
+            yield
+        finally:
+            if models is None:
+                manager.close()
+
+    app = FastAPI(
+        title="Awaaz",
+        version=__version__,
+        summary="Self-hosted Hindi speech-to-text with an OpenAI-compatible API.",
+        lifespan=lifespan,
+    )
+    app.add_middleware(BodySizeLimitMiddleware, limit_bytes=settings.max_upload_bytes)
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(openai.router)
+    app.include_router(compat.router)
+    return app

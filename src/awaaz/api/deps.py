@@ -1,0 +1,34 @@
+"""Dependency aliases: routes ask for what they need, never build it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from awaaz.config import Settings
+from awaaz.engines.manager import ModelManager
+from awaaz.service import TranscriptionService
+
+
+def get_app_settings(request: Request) -> Settings:
+    """The settings the app was created with."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_models(request: Request) -> ModelManager:
+    """The app's model manager."""
+    models: ModelManager = request.app.state.models
+    return models
+
+
+def get_service(request: Request) -> TranscriptionService:
+    """The app's transcription service."""
+    service: TranscriptionService = request.app.state.service
+    return service
+
+
+ConfigDep = Annotated[Settings, Depends(get_app_settings)]
+ModelsDep = Annotated[ModelManager, Depends(get_models)]
+ServiceDep = Annotated[TranscriptionService, Depends(get_service)]

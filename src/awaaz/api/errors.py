@@ -1,0 +1,85 @@
+"""The one place where domain errors become HTTP responses, in OpenAI's error shape."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from awaaz.errors import AwaazError, ErrorKind, OverloadedError
+
+log = logging.getLogger(__name__)
+
+STATUS_BY_KIND: dict[ErrorKind, int] = {
+    ErrorKind.BAD_INPUT: 400,
+    ErrorKind.TOO_LARGE: 413,
+    ErrorKind.UNSUPPORTED_MEDIA: 415,
+    ErrorKind.BAD_PARAMETER: 422,
+    ErrorKind.NOT_FOUND: 404,
+    ErrorKind.OVERLOADED: 429,
+    ErrorKind.NOT_READY: 503,
+    ErrorKind.TIMEOUT: 504,
+    ErrorKind.INTERNAL: 500,
+}
+
+
+def error_body(message: str, status: int, code: str, param: str | None = None) -> dict[str, Any]:
+    """OpenAI's error envelope: ``{"error": {"message", "type", "param", "code"}}``."""
+    kind = "invalid_request_error" if status < 500 else "server_error"
+    if status == 429:
+        kind = "rate_limit_error"
+    return {"error": {"message": message, "type": kind, "param": param, "code": code}}
+
+
+def error_response(
+    message: str, status: int, code: str, param: str | None = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    """A JSON error response in OpenAI's shape."""
+    return JSONResponse(error_body(message, status, code, param), status_code=status, headers=headers)
+
+
+async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AwaazError)
+    status = STATUS_BY_KIND[exc.kind]
+    headers = None
+    if isinstance(exc, OverloadedError):
+        headers = {"Retry-After": str(max(1, round(exc.retry_after_s)))}
+    elif status == 503:
+        headers = {"Retry-After": "5"}
+    if status >= 500:
+        log.error("request failed: %s", exc.message)
+    return error_response(exc.message, status, exc.code, exc.param, headers)
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = []
+    param = None
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
+        param = param or (loc[0] if loc else None)
+        problems.append(f"{'.'.join(loc) or 'request'}: {err.get('msg', 'invalid')}")
+    return error_response("Invalid request. " + "; ".join(problems), 422, "invalid_parameter", param)
+
+
+async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    return error_response(str(exc.detail), exc.status_code, code, headers=exc.headers)
+
+
+async def _unexpected_error(_: Request, exc: Exception) -> JSONResponse:
+    log.exception("unexpected error", exc_info=exc)
+    return error_response("Internal server error. The failure was logged.", 500, "internal_error")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the mapping of every error to a status code and OpenAI-shaped body."""
+    app.add_exception_handler(AwaazError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)

@@ -1,0 +1,23 @@
+"""The prototype's endpoint, kept for its clients: ``POST /transcribe`` -> ``{"transcription": ...}``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, UploadFile
+
+from awaaz.api.deps import ConfigDep, ServiceDep
+from awaaz.api.uploads import read_upload
+from awaaz.types import TranscribeOptions
+
+router = APIRouter(tags=["compat"])
+
+
+@router.post("/transcribe")
+async def transcribe(
+    settings: ConfigDep, service: ServiceDep, file: Annotated[UploadFile, File()]
+) -> dict[str, str]:
+    """Transcribe Hindi audio of any supported format and length within the limits."""
+    data = await read_upload(file, settings.max_upload_bytes)
+    result = await service.transcribe(data, TranscribeOptions(language="hi"))
+    return {"transcription": result.text}

@@ -1,0 +1,93 @@
+"""Render a finished transcription as text, SRT, WebVTT or OpenAI's JSON shapes."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any, Literal
+
+from awaaz.types import CompletedTranscription, Segment
+
+ResponseFormat = Literal["json", "text", "srt", "vtt", "verbose_json"]
+RESPONSE_FORMATS: tuple[str, ...] = ("json", "text", "srt", "vtt", "verbose_json")
+
+LANGUAGE_NAMES = {
+    "hi": "hindi", "en": "english", "ur": "urdu", "bn": "bengali", "pa": "punjabi", "mr": "marathi",
+    "gu": "gujarati", "ta": "tamil", "te": "telugu", "kn": "kannada", "ml": "malayalam", "ne": "nepali",
+    "sa": "sanskrit", "as": "assamese", "or": "odia", "sd": "sindhi", "fr": "french", "de": "german",
+    "es": "spanish", "ar": "arabic", "zh": "chinese", "ja": "japanese", "ru": "russian", "pt": "portuguese",
+}  # fmt: skip
+"""OpenAI reports the language by name in verbose_json; other codes are reported as they are."""
+
+
+def _timestamp(seconds: float, separator: str) -> str:
+    millis = max(0, round(seconds * 1000))
+    hours, millis = divmod(millis, 3_600_000)
+    minutes, millis = divmod(millis, 60_000)
+    secs, millis = divmod(millis, 1000)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
+
+
+def _cues(segments: list[Segment]) -> list[Segment]:
+    return [s for s in segments if s.text.strip()]
+
+
+def to_text(result: CompletedTranscription) -> str:
+    """The plain transcript with a trailing newline."""
+    return result.text + "\n"
+
+
+def to_srt(result: CompletedTranscription) -> str:
+    """SubRip subtitles, one cue per segment."""
+    blocks = [
+        f"{i}\n{_timestamp(s.start, ',')} --> {_timestamp(s.end, ',')}\n{s.text.strip()}\n"
+        for i, s in enumerate(_cues(result.segments), start=1)
+    ]
+    return "\n".join(blocks)
+
+
+def to_vtt(result: CompletedTranscription) -> str:
+    """WebVTT subtitles, one cue per segment."""
+    blocks = [
+        f"{_timestamp(s.start, '.')} --> {_timestamp(s.end, '.')}\n{s.text.strip()}\n"
+        for s in _cues(result.segments)
+    ]
+    return "WEBVTT\n\n" + "\n".join(blocks)
+
+
+def to_json(result: CompletedTranscription) -> dict[str, Any]:
+    """OpenAI's ``json`` response: ``{"text": ...}``."""
+    return {"text": result.text}
+
+
+def to_verbose_json(
+    result: CompletedTranscription, granularities: Collection[str] = ("segment",)
+) -> dict[str, Any]:
+    """OpenAI's ``verbose_json`` response, with segments and/or words as requested."""
+    body: dict[str, Any] = {
+        "task": "transcribe",
+        "language": LANGUAGE_NAMES.get(result.info.language, result.info.language),
+        "duration": round(result.info.duration, 3),
+        "text": result.text,
+    }
+    if "word" in granularities:
+        body["words"] = [
+            {"word": w.word.strip(), "start": round(w.start, 3), "end": round(w.end, 3)}
+            for w in result.words
+        ]
+    if "segment" in granularities:
+        body["segments"] = [
+            {
+                "id": s.id,
+                "seek": int(s.start * 100),
+                "start": round(s.start, 3),
+                "end": round(s.end, 3),
+                "text": s.text,
+                "tokens": list(s.tokens),
+                "temperature": s.temperature,
+                "avg_logprob": s.avg_logprob,
+                "compression_ratio": s.compression_ratio,
+                "no_speech_prob": s.no_speech_prob,
+            }
+            for s in result.segments
+        ]
+    return body

@@ -1,0 +1,116 @@
+"""Training clips from manifest files, and a deterministic dev carve-out of the training data.
+
+A manifest is the TSV of ``../shared/data``: columns ``audio duration_s speaker text split``, no quoting,
+audio paths relative to the manifest's folder. Only ``split == "train"`` rows are ever used here; the
+``eval_*`` splits are for reporting and must never reach training or checkpoint selection.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import random
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+TRAIN_SPLIT = "train"
+
+
+@dataclass(frozen=True, slots=True)
+class Clip:
+    """One utterance: audio file, transcript, and the group it must stay with when splitting."""
+
+    audio: Path
+    text: str
+    duration_s: float
+    source: str
+    group: str
+    """Clips sharing a group (a broadcast, a speaker, a sentence) go to the same side of a split."""
+
+    @property
+    def key(self) -> str:
+        """A stable id for caching: sha1 of the absolute audio path."""
+        return hashlib.sha1(str(self.audio.resolve()).encode("utf-8")).hexdigest()[:16]
+
+
+def _group_of(source: str, audio_rel: str, speaker: str, text: str) -> str:
+    parts = Path(audio_rel).parts
+    if source == "ai4bharat_noa" and len(parts) >= 3:
+        return f"{source}:{parts[-2]}"  # the broadcast folder
+    if source == "ohmvikrant":
+        return f"{source}:{text}"  # every speaker reads the same sentences: hold out sentences
+    if speaker:
+        return f"{source}:{speaker}"
+    return f"{source}:{audio_rel}"
+
+
+def read_manifest(path: Path, splits: Iterable[str] = (TRAIN_SPLIT,)) -> list[Clip]:
+    """Read the rows of ``path`` whose split is in ``splits``."""
+    wanted = set(splits)
+    source = path.parent.name
+    clips: list[Clip] = []
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
+        header = next(reader)
+        col = {name: i for i, name in enumerate(header)}
+        for row in reader:
+            if not row or row[col["split"]] not in wanted:
+                continue
+            rel, text = row[col["audio"]], row[col["text"]].strip()
+            if not text:
+                continue
+            speaker = row[col["speaker"]] if "speaker" in col else ""
+            clips.append(
+                Clip(
+                    audio=path.parent / rel,
+                    text=text,
+                    duration_s=float(row[col["duration_s"]]),
+                    source=source,
+                    group=_group_of(source, rel, speaker, text),
+                )
+            )
+    return clips
+
+
+def find_manifests(data_dir: Path) -> list[Path]:
+    """Every ``*/manifest.tsv`` directly under ``data_dir``, sorted."""
+    return sorted(data_dir.glob("*/manifest.tsv"))
+
+
+def load_training_clips(manifests: Sequence[Path]) -> list[Clip]:
+    """The ``train`` rows of all ``manifests``; refuses a manifest path that names an eval split folder."""
+    clips: list[Clip] = []
+    for manifest in manifests:
+        clips.extend(read_manifest(manifest))
+    if not clips:
+        raise ValueError("No training rows (split == 'train') in the given manifests.")
+    return clips
+
+
+def split_dev(clips: Sequence[Clip], fraction: float = 0.04, seed: int = 0) -> tuple[list[Clip], list[Clip]]:
+    """Split ``clips`` into (train, dev) by whole groups, per source, deterministically.
+
+    From each source, groups are shuffled with ``seed`` and taken for dev until about ``fraction`` of its
+    clips (at least one group) are held out, so dev is group-disjoint from train within every source.
+    """
+    by_source: dict[str, dict[str, list[Clip]]] = defaultdict(lambda: defaultdict(list))
+    for clip in clips:
+        by_source[clip.source][clip.group].append(clip)
+    dev_groups: set[str] = set()
+    for source in sorted(by_source):
+        groups = by_source[source]
+        names = sorted(groups)
+        random.Random(f"{seed}:{source}").shuffle(names)
+        total = sum(len(g) for g in groups.values())
+        target = max(1, round(total * fraction))
+        taken = 0
+        for name in names:
+            if taken >= target or len(dev_groups & set(names)) >= len(names) - 1:
+                break
+            dev_groups.add(name)
+            taken += len(groups[name])
+    train = [c for c in clips if c.group not in dev_groups]
+    dev = [c for c in clips if c.group in dev_groups]
+    return train, dev

@@ -1,0 +1,106 @@
+"""Encoder outputs precomputed once per clip with CTranslate2, for decoder-only training on a CPU.
+
+The Whisper encoder stays frozen in decoder-only training, so its output for a clip never changes. Computing
+it once with CTranslate2 (int8 on CPU, the same kernels inference uses) is several times faster than torch
+fp32 and gives the decoder exactly what it will see when serving. Outputs are ``(1500, d_model)`` float16
+``.npy`` files, one per clip, so an interrupted run resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from awaaz.audio import decode_audio
+from awaaz.train.data import Clip
+
+log = logging.getLogger(__name__)
+
+N_FRAMES = 3000
+"""Mel frames in one 30 s Whisper window."""
+
+
+def log_mel(audio: npt.NDArray[np.float32], n_mels: int = 80) -> npt.NDArray[np.float32]:
+    """Whisper log-Mel features of one clip, padded or cut to 30 s, as faster-whisper computes them."""
+    from faster_whisper.feature_extractor import FeatureExtractor
+
+    extractor = _extractor(n_mels, FeatureExtractor)
+    mel = extractor(audio)
+    if mel.shape[-1] >= N_FRAMES:
+        return np.ascontiguousarray(mel[:, :N_FRAMES], dtype=np.float32)
+    return np.pad(mel, ((0, 0), (0, N_FRAMES - mel.shape[-1]))).astype(np.float32)
+
+
+_EXTRACTORS: dict[int, object] = {}
+
+
+def _extractor(n_mels: int, factory: Callable[..., object]) -> Callable[[npt.NDArray[np.float32]], npt.NDArray[np.float32]]:
+    if n_mels not in _EXTRACTORS:
+        _EXTRACTORS[n_mels] = factory(feature_size=n_mels)
+    return _EXTRACTORS[n_mels]  # type: ignore[return-value]
+
+
+class EncoderCache:
+    """Encoder outputs of clips under one folder, keyed by :attr:`Clip.key`."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def path(self, clip: Clip) -> Path:
+        """Where the output of ``clip`` is (or will be) stored."""
+        return self.folder / f"{clip.key}.npy"
+
+    def has(self, clip: Clip) -> bool:
+        """True when ``clip`` was already encoded."""
+        return self.path(clip).is_file()
+
+    def load(self, clip: Clip) -> npt.NDArray[np.float16]:
+        """The stored ``(frames, d_model)`` float16 encoder output of ``clip``."""
+        return np.load(self.path(clip))  # type: ignore[no-any-return]
+
+    def store(self, clip: Clip, output: npt.NDArray[np.float16]) -> None:
+        """Write ``output`` for ``clip`` atomically."""
+        target = self.path(clip)
+        partial = target.with_suffix(".partial.npy")
+        np.save(partial, output.astype(np.float16))
+        partial.replace(target)
+
+
+def precompute_encoder_outputs(
+    clips: Sequence[Clip],
+    model_dir: Path,
+    cache: EncoderCache,
+    *,
+    compute_type: str = "int8",
+    threads: int = 2,
+    batch_size: int = 4,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Encode every clip of ``clips`` not yet in ``cache`` with the CTranslate2 model in ``model_dir``.
+
+    Returns how many clips were encoded now. ``progress(done, total)`` is called after each batch.
+    """
+    import ctranslate2
+
+    todo = [c for c in clips if not cache.has(c)]
+    if not todo:
+        return 0
+    model = ctranslate2.models.Whisper(
+        str(model_dir), device="cpu", compute_type=compute_type, intra_threads=threads
+    )
+    n_mels = int(model.n_mels)
+    for start in range(0, len(todo), batch_size):
+        batch = todo[start : start + batch_size]
+        mels = np.stack([log_mel(decode_audio(c.audio), n_mels) for c in batch])
+        output = model.encode(ctranslate2.StorageView.from_array(mels), to_cpu=True)
+        array = np.asarray(output, dtype=np.float32)
+        for clip, out in zip(batch, array, strict=True):
+            cache.store(clip, out.astype(np.float16))
+        if progress is not None:
+            progress(min(start + batch_size, len(todo)), len(todo))
+    return len(todo)
