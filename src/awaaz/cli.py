@@ -14,11 +14,11 @@ import typer
 from tqdm import tqdm
 
 from awaaz import formats
+from awaaz.cli_models import models_app
 from awaaz.config import get_settings
 from awaaz.errors import AwaazError
 
 app = typer.Typer(help="Awaaz: self-hosted Hindi speech-to-text.", no_args_is_help=True)
-models_app = typer.Typer(help="Manage models.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
 
 AUDIO_SUFFIXES = {".wav", ".mp3", ".flac", ".ogg", ".opus", ".webm", ".m4a", ".aac", ".mp4", ".mpga", ".mpeg"}
@@ -94,7 +94,9 @@ def transcribe(
         raise typer.Exit(code=1)
 
 
-def _transcribe_one(service: object, path: Path, options: object, model: str | None, fmt: OutputFormat) -> str:
+def _transcribe_one(
+    service: object, path: Path, options: object, model: str | None, fmt: OutputFormat
+) -> str:
     from awaaz.audio import decode_audio
     from awaaz.service import TranscriptionService
     from awaaz.types import CompletedTranscription, TranscribeOptions
@@ -105,7 +107,12 @@ def _transcribe_one(service: object, path: Path, options: object, model: str | N
     running = engine.transcribe(audio, options)
     segments = []
     with tqdm(
-        total=round(running.info.duration, 1), desc="audio", unit="s", file=sys.stderr, position=1, leave=False
+        total=round(running.info.duration, 1),
+        desc="audio",
+        unit="s",
+        file=sys.stderr,
+        position=1,
+        leave=False,
     ) as bar:
         for segment in running.segments:
             segments.append(segment)
@@ -133,39 +140,15 @@ def serve(
     from awaaz.api.app import create_app
 
     settings = get_settings()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     uvicorn.run(
         create_app(settings),
         host=host or settings.host,
         port=port or settings.port,
         log_level=settings.log_level.lower(),
     )
-
-
-@models_app.command("prepare")
-def models_prepare(
-    model: Annotated[str | None, typer.Argument(help="Model id (default: the configured default).")] = None,
-) -> None:
-    """Assemble and verify a model's files in the model cache (done once; later runs reuse it)."""
-    from awaaz.models.catalog import ModelCatalog
-
-    settings = get_settings()
-    try:
-        path = ModelCatalog(settings).prepare(model)
-    except AwaazError as exc:
-        _fail(exc.message)
-    typer.echo(f"{ModelCatalog(settings).resolve_id(model)}: {path}")
-
-
-@models_app.command("list")
-def models_list() -> None:
-    """List the models this installation can serve."""
-    from awaaz.models.catalog import ModelCatalog
-
-    catalog = ModelCatalog(get_settings())
-    for spec in catalog.list():
-        marker = "*" if spec.id == catalog.default_id else " "
-        typer.echo(f"{marker} {spec.id:<24} {spec.engine:<14} {spec.description}")
 
 
 def main() -> None:

@@ -71,8 +71,7 @@ def to_verbose_json(
     }
     if "word" in granularities:
         body["words"] = [
-            {"word": w.word.strip(), "start": round(w.start, 3), "end": round(w.end, 3)}
-            for w in result.words
+            {"word": w.word.strip(), "start": round(w.start, 3), "end": round(w.end, 3)} for w in result.words
         ]
     if "segment" in granularities:
         body["segments"] = [

@@ -26,4 +26,6 @@ def load_engine(engine: str, model_id: str, path: Path, settings: Settings) -> E
     """Load the model at ``path`` with the engine named ``engine``."""
     if engine == "whisper-ct2":
         return WhisperCT2Engine(model_id, path, whisper_settings(settings))
-    raise ModelLoadError(f"Model {model_id!r} names an unknown engine {engine!r}. Known engines: whisper-ct2.")
+    raise ModelLoadError(
+        f"Model {model_id!r} names an unknown engine {engine!r}. Known engines: whisper-ct2."
+    )

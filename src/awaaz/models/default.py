@@ -41,7 +41,11 @@ def is_prepared(model_dir: Path) -> bool:
     """True when a verified, complete base model is already in the cache."""
     path = base_model_path(model_dir)
     marker = path / VERIFIED_MARKER
-    return marker.is_file() and marker.read_text().strip() == BASE_MODEL_SHA256 and (path / "model.bin").is_file()
+    return (
+        marker.is_file()
+        and marker.read_text().strip() == BASE_MODEL_SHA256
+        and (path / "model.bin").is_file()
+    )
 
 
 def prepare_base_model(model_dir: Path) -> Path:
