@@ -50,7 +50,10 @@ def read_manifest(path: Path, *, split: str | None = None, limit: int | None = N
         reader = csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
         header = next(reader, None)
         if header is None:
-            raise ManifestError(f"{path} is empty. A manifest starts with the header {'\t'.join(REQUIRED_COLUMNS)}.")
+            raise ManifestError(
+                f"{path} is empty. A manifest starts with a header naming the tab-separated columns "
+                f"{', '.join(REQUIRED_COLUMNS)}."
+            )
         missing = [c for c in REQUIRED_COLUMNS if c not in header]
         if missing:
             raise ManifestError(

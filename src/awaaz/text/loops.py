@@ -52,7 +52,7 @@ def _collapse_once(tokens: Sequence[str], min_repeats: int, max_ngram: int) -> l
 def collapse_word_loops(
     words: Sequence[str], *, min_repeats: int = DEFAULT_MIN_REPEATS, max_ngram: int = DEFAULT_MAX_NGRAM
 ) -> list[str]:
-    """Replace each run of >= ``min_repeats`` back-to-back copies of an n-gram (n <= ``max_ngram``) by one copy.
+    """Replace each run of >= ``min_repeats`` back-to-back copies of an n-gram (n <= ``max_ngram``) by one.
 
     Shorter n-grams are tried first, and the pass repeats until nothing changes, so a loop of loops
     (``a a a b a a a b a a a b``) ends as ``a b``.
