@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     max_upload_mb: float = Field(25.0, gt=0, description="Largest upload accepted, in megabytes (MiB).")
     beam_size: int = Field(5, ge=1, le=16, description="Beam size for decoding.")
     vad_filter: bool = Field(True, description="Skip silence with Silero VAD before decoding.")
+    model_ttl_s: float = Field(
+        300.0,
+        ge=-1,
+        description="Seconds an idle model stays loaded before it is unloaded (-1: never). The default "
+        "model never unloads.",
+    )
     log_level: str = Field("info", description="Log level of the server (debug, info, warning, error).")
 
     @property
