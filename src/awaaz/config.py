@@ -56,6 +56,32 @@ class Settings(BaseSettings):
         description="Seconds an idle model stays loaded before it is unloaded (-1: never). The default "
         "model never unloads.",
     )
+    max_inflight: int = Field(
+        4,
+        ge=1,
+        description="Transcriptions that may run at once; concurrent ones share batched model calls.",
+    )
+    max_queue: int = Field(
+        16,
+        ge=0,
+        description="Transcriptions that may wait for a free slot; past this, requests get 429 + Retry-After.",
+    )
+    request_timeout_s: float = Field(
+        300.0,
+        gt=0,
+        description="Longest a synchronous transcription may take, waiting included, before it fails (504).",
+    )
+    batch_max_size: int = Field(
+        8,
+        ge=1,
+        description="Most model calls (encoder windows, decoder prompts) of concurrent requests run as one "
+        "batch (1: no batching).",
+    )
+    batch_wait_ms: float = Field(
+        30.0,
+        ge=0,
+        description="How long a model call waits for calls of other running requests to join its batch.",
+    )
     log_level: str = Field("info", description="Log level of the server (debug, info, warning, error).")
 
     @property
