@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tiny_nemo import TinyWeights, build_model_dir
+
+from tests.engines.tiny_nemo import TinyWeights, build_model_dir
 
 
 @pytest.fixture(scope="session")

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from nemo_reference import nemo_features
-from tiny_nemo import VOCABULARY, TinyWeights, reference_logprobs
 
 from awaaz.engines.nemo_ctc_onnx import NemoCtcOnnxEngine, NemoSettings, read_vocabulary
 from awaaz.errors import InvalidParameterError, ModelLoadError
 from awaaz.types import TranscribeOptions
+from tests.engines.nemo_reference import nemo_features
+from tests.engines.tiny_nemo import VOCABULARY, TinyWeights, reference_logprobs
 
 BLANK = len(VOCABULARY)
 

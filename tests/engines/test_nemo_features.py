@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from nemo_reference import nemo_features, slaney_mel_filterbank
 
 from awaaz.engines.nemo_features import NemoFeatureExtractor, check_preprocessor
 from awaaz.errors import ModelLoadError
+from tests.engines.nemo_reference import nemo_features, slaney_mel_filterbank
 
 
 def _speechlike(seconds: float, seed: int = 0) -> np.ndarray:

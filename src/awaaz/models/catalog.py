@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from awaaz.config import Settings
-from awaaz.errors import ModelNotFoundError
+from awaaz.errors import InvalidParameterError, ModelLoadError, ModelNotFoundError
 from awaaz.models.default import prepare_base_model
+from awaaz.models.registry import ModelRegistry, RegisteredModel
 
 OPENAI_ALIASES = frozenset({"whisper-1"})
 """Model names OpenAI clients send; they mean "the default model"."""
@@ -24,6 +25,28 @@ class ModelSpec:
     prepare: Callable[[Path], Path]
     """Given the model cache directory, return the model's directory (assembling it if needed)."""
     builtin: bool = True
+    compute_type: str | None = None
+    """CTranslate2 compute type for this model, overriding ``settings.compute_type`` (None: the setting)."""
+
+
+def _registered_spec(model: RegisteredModel) -> ModelSpec:
+    def prepare(model_dir: Path) -> Path:
+        path = model.resolved_path(model_dir)
+        if not path.is_dir():
+            raise ModelLoadError(
+                f"The files of model {model.id!r} are missing: {path} is not a directory. Restore them, or "
+                f"re-register the model (`awaaz models remove {model.id}` then `awaaz models add`)."
+            )
+        return path
+
+    return ModelSpec(
+        id=model.id,
+        engine=model.engine,
+        description=model.description or f"{model.engine} model at {model.path}",
+        prepare=prepare,
+        builtin=False,
+        compute_type=model.compute_type,
+    )
 
 
 BUILTIN_MODELS: tuple[ModelSpec, ...] = (
@@ -37,11 +60,51 @@ BUILTIN_MODELS: tuple[ModelSpec, ...] = (
 
 
 class ModelCatalog:
-    """Looks model ids up; ``whisper-1`` and an empty name resolve to the configured default."""
+    """Looks model ids up; ``whisper-1`` and an empty name resolve to the configured default.
+
+    Built-in models come first, then ``extra`` (given by the caller), then the models registered in
+    ``<model_dir>/registry.json``, which is re-read whenever it changes, so ``awaaz models add`` reaches a
+    running server without a restart.
+    """
 
     def __init__(self, settings: Settings, extra: tuple[ModelSpec, ...] = ()) -> None:
         self._settings = settings
-        self._specs = {spec.id: spec for spec in (*BUILTIN_MODELS, *extra)}
+        self._fixed = {spec.id: spec for spec in (*BUILTIN_MODELS, *extra)}
+        self.registry = ModelRegistry(settings.model_dir)
+        self._registered: dict[str, ModelSpec] = {}
+        self._registry_stamp: tuple[int, int] | None = None
+
+    @property
+    def _specs(self) -> dict[str, ModelSpec]:
+        try:
+            stat = self.registry.path.stat()
+            stamp: tuple[int, int] | None = (stat.st_mtime_ns, stat.st_size)
+        except FileNotFoundError:
+            stamp = None
+        if stamp != self._registry_stamp:
+            loaded = self.registry.load() if stamp is not None else {}
+            self._registered = {m.id: _registered_spec(m) for m in loaded.values() if m.id not in self._fixed}
+            self._registry_stamp = stamp
+        return {**self._registered, **self._fixed}
+
+    def is_builtin(self, name: str) -> bool:
+        """True for an id (or alias) that ships with Awaaz and cannot be registered or removed."""
+        return name in self._fixed or name in OPENAI_ALIASES
+
+    def register(self, model: RegisteredModel, *, replace: bool = False) -> ModelSpec:
+        """Add ``model`` to the registry (refusing built-in ids) and return its spec."""
+        if self.is_builtin(model.id):
+            raise InvalidParameterError(
+                f"{model.id!r} is a built-in model id; choose another.", param="model"
+            )
+        self.registry.add(model, replace=replace)
+        return _registered_spec(model)
+
+    def unregister(self, model_id: str) -> RegisteredModel:
+        """Remove a registered model (its files are left alone); built-in models cannot be removed."""
+        if self.is_builtin(model_id):
+            raise InvalidParameterError(f"{model_id!r} is built in and cannot be removed.", param="model")
+        return self.registry.remove(model_id)
 
     @property
     def default_id(self) -> str:
