@@ -1,7 +1,10 @@
-"""``awaaz models ...``: prepare, list and manage the models this installation serves."""
+"""``awaaz models ...``: prepare, list, add, remove, pull, quantize and export the models Awaaz serves."""
 
 from __future__ import annotations
 
+import shutil
+from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -12,9 +15,20 @@ from awaaz.errors import AwaazError
 models_app = typer.Typer(help="Manage models.", no_args_is_help=True)
 
 
+class EngineName(StrEnum):
+    """Engines a registered model can use."""
+
+    whisper_ct2 = "whisper-ct2"
+    nemo_ctc_onnx = "nemo-ctc-onnx"
+
+
 def _fail(message: str) -> None:
     typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
     raise typer.Exit(code=1)
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB"
 
 
 @models_app.command("prepare")
@@ -34,10 +48,177 @@ def models_prepare(
 
 @models_app.command("list")
 def models_list() -> None:
-    """List the models this installation can serve."""
+    """List the models this installation can serve (* marks the default)."""
     from awaaz.models.catalog import ModelCatalog
 
-    catalog = ModelCatalog(get_settings())
-    for spec in catalog.list():
+    try:
+        catalog = ModelCatalog(get_settings())
+        specs = catalog.list()
+    except AwaazError as exc:
+        _fail(exc.message)
+    for spec in specs:
         marker = "*" if spec.id == catalog.default_id else " "
-        typer.echo(f"{marker} {spec.id:<24} {spec.engine:<14} {spec.description}")
+        origin = "built-in" if spec.builtin else "added"
+        typer.echo(f"{marker} {spec.id:<24} {spec.engine:<14} {origin:<9} {spec.description}")
+
+
+def _check_model_dir(engine: EngineName, path: Path) -> None:
+    if engine is EngineName.nemo_ctc_onnx:
+        from awaaz.engines.nemo_ctc_onnx import read_model_files
+
+        read_model_files(path)
+    elif not (path / "model.bin").is_file():
+        _fail(f"{path} holds no model.bin: it is not a CTranslate2 Whisper model directory.")
+
+
+@models_app.command("add")
+def models_add(
+    model_id: Annotated[str, typer.Argument(metavar="ID", help="The id requests will use.")],
+    path: Annotated[Path, typer.Argument(help="The model directory.")],
+    engine: Annotated[EngineName, typer.Option(help="Engine that runs the model.")] = EngineName.whisper_ct2,
+    description: Annotated[str, typer.Option(help="Shown by `awaaz models list`.")] = "",
+    compute_type: Annotated[
+        str | None, typer.Option(help="CTranslate2 compute type for whisper-ct2 models.")
+    ] = None,
+    replace: Annotated[bool, typer.Option(help="Replace a model registered under the same id.")] = False,
+) -> None:
+    """Register a model directory already on disk (a CTranslate2 Whisper model or an exported NeMo model)."""
+    from awaaz.models.catalog import ModelCatalog
+    from awaaz.models.registry import RegisteredModel
+
+    path = path.expanduser().resolve()
+    if not path.is_dir():
+        _fail(f"{path} is not a directory.")
+    try:
+        _check_model_dir(engine, path)
+        entry = RegisteredModel(
+            id=model_id,
+            engine=engine.value,
+            path=str(path),
+            description=description,
+            compute_type=compute_type,
+            source=f"add:{path}",
+        )
+        ModelCatalog(get_settings()).register(entry, replace=replace)
+    except AwaazError as exc:
+        _fail(exc.message)
+    typer.echo(f"added {model_id} ({engine.value}) -> {path}")
+
+
+@models_app.command("remove")
+def models_remove(
+    model_id: Annotated[str, typer.Argument(metavar="ID", help="A registered model id.")],
+    delete_files: Annotated[
+        bool, typer.Option(help="Also delete its files, when they are inside the model directory.")
+    ] = False,
+) -> None:
+    """Unregister a model. Its files stay unless --delete-files (and they live in the model directory)."""
+    from awaaz.models.catalog import ModelCatalog
+
+    settings = get_settings()
+    try:
+        removed = ModelCatalog(settings).unregister(model_id)
+    except AwaazError as exc:
+        _fail(exc.message)
+    typer.echo(f"removed {model_id}")
+    if delete_files:
+        path = removed.resolved_path(settings.model_dir).resolve()
+        if path.is_relative_to(settings.model_dir.resolve()) and path.is_dir():
+            shutil.rmtree(path)
+            typer.echo(f"deleted {path}")
+        else:
+            typer.echo(f"kept {path}: it is outside the model directory {settings.model_dir}")
+
+
+@models_app.command("pull")
+def models_pull(
+    name: Annotated[
+        str,
+        typer.Argument(help="tiny, base, small, medium, large-v3, turbo, or a CTranslate2 repository id."),
+    ],
+    model_id: Annotated[str | None, typer.Option("--id", help="Register under this id.")] = None,
+    revision: Annotated[str | None, typer.Option(help="Branch, tag or commit of the repository.")] = None,
+    replace: Annotated[bool, typer.Option(help="Replace a model registered under the same id.")] = False,
+) -> None:
+    """Download a CTranslate2 Whisper model from the Hugging Face Hub, then register it (uses HF_ENDPOINT)."""
+    from awaaz.models.catalog import ModelCatalog
+    from awaaz.models.hub import pull
+
+    settings = get_settings()
+    try:
+        entry = pull(ModelCatalog(settings), name, model_id=model_id, revision=revision, replace=replace)
+    except AwaazError as exc:
+        _fail(exc.message)
+    typer.echo(
+        f"pulled {entry.source.removeprefix('hf:')} as {entry.id} -> {settings.model_dir / entry.path}"
+    )
+
+
+@models_app.command("quantize")
+def models_quantize(
+    model: Annotated[str, typer.Argument(help="The model to quantize.")],
+    compute_type: Annotated[
+        str,
+        typer.Option(
+            help="int8 or uint8 for ONNX models; any CTranslate2 compute type for whisper-ct2 models."
+        ),
+    ] = "int8",
+    new_id: Annotated[
+        str | None, typer.Option("--id", help="Id of the variant (default MODEL-TYPE).")
+    ] = None,
+    replace: Annotated[bool, typer.Option(help="Replace a model registered under the same id.")] = False,
+) -> None:
+    """Register a quantized variant: ONNX dynamic int8 for NeMo models, a compute type for Whisper."""
+    from awaaz.models.catalog import ModelCatalog
+    from awaaz.models.quantize import quantize
+
+    settings = get_settings()
+    device = "cuda" if settings.device == "cuda" else "cpu"
+    try:
+        result = quantize(
+            ModelCatalog(settings),
+            model,
+            compute_type=compute_type,
+            new_id=new_id,
+            device=device,
+            replace=replace,
+        )
+    except AwaazError as exc:
+        _fail(exc.message)
+    change = result.size_after / result.size_before if result.size_before else 1.0
+    typer.echo(
+        f"{result.model.id}: {_mb(result.size_before)} -> {_mb(result.size_after)} on disk ({change:.0%})"
+    )
+    if result.note:
+        typer.echo(result.note)
+
+
+@models_app.command("export-nemo")
+def models_export_nemo(
+    nemo_file: Annotated[Path, typer.Argument(metavar="FILE.nemo", help="A NeMo CTC or hybrid checkpoint.")],
+    out_dir: Annotated[Path, typer.Argument(help="New directory for model.onnx, vocab.txt, config.json.")],
+    model_id: Annotated[
+        str | None, typer.Option("--id", help="Also register the export under this id.")
+    ] = None,
+    language: Annotated[str, typer.Option(help="Language the model recognises.")] = "hi",
+) -> None:
+    """Convert a .nemo checkpoint for the nemo-ctc-onnx engine (needs `pip install 'awaaz[nemo]'`)."""
+    from awaaz.models.catalog import ModelCatalog
+    from awaaz.models.nemo_export import export_nemo
+    from awaaz.models.registry import RegisteredModel
+
+    try:
+        path = export_nemo(nemo_file, out_dir.expanduser().resolve(), language=language)
+        typer.echo(f"exported {nemo_file} -> {path}")
+        if model_id:
+            entry = RegisteredModel(
+                id=model_id,
+                engine="nemo-ctc-onnx",
+                path=str(path),
+                description=f"NeMo CTC from {nemo_file.name}",
+                source=f"export-nemo:{nemo_file.name}",
+            )
+            ModelCatalog(get_settings()).register(entry)
+            typer.echo(f"added {model_id} (nemo-ctc-onnx)")
+    except AwaazError as exc:
+        _fail(exc.message)
