@@ -40,9 +40,9 @@ class CtcWord:
 
 def log_softmax(logits: npt.NDArray[np.float32], axis: int = -1) -> npt.NDArray[np.float32]:
     """Numerically stable log-softmax; idempotent, so it is safe on outputs that already are log-probs."""
-    shifted = logits - logits.max(axis=axis, keepdims=True)
-    result = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
-    return result.astype(np.float32, copy=False)
+    shifted: npt.NDArray[np.float32] = (logits - logits.max(axis=axis, keepdims=True)).astype(np.float32)
+    result: npt.NDArray[np.float32] = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    return result
 
 
 def greedy_decode(

@@ -57,8 +57,8 @@ def export_nemo(nemo_file: Path, out_dir: Path, *, language: str = "hi") -> Path
     if out_dir.exists():
         raise ModelError(f"{out_dir} already exists. Choose a new directory or delete it first.")
     try:
-        import nemo.collections.asr as nemo_asr  # type: ignore[import-not-found]
-        from omegaconf import OmegaConf  # type: ignore[import-not-found]
+        import nemo.collections.asr as nemo_asr
+        from omegaconf import OmegaConf
     except ImportError as exc:
         raise ModelError(NEMO_EXTRA_HINT) from exc
 
