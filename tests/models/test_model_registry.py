@@ -99,3 +99,11 @@ def test_missing_files_of_a_registered_model(catalog: ModelCatalog, tmp_path: Pa
     catalog.register(_entry(path=str(tmp_path / "gone")))
     with pytest.raises(ModelLoadError, match="files of model 'hi-conformer' are missing"):
         catalog.prepare("hi-conformer")
+
+
+def test_a_corrupt_registry_leaves_the_builtin_models_working(catalog: ModelCatalog) -> None:
+    catalog.registry.model_dir.mkdir(parents=True, exist_ok=True)
+    catalog.registry.path.write_text("{not json")
+    assert [spec.id for spec in catalog.list()] == ["whisper-base"]
+    with pytest.raises(ModelError, match="Fix or delete"):
+        catalog.register(_entry())

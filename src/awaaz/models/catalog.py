@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from awaaz.config import Settings
-from awaaz.errors import InvalidParameterError, ModelLoadError, ModelNotFoundError
+from awaaz.errors import InvalidParameterError, ModelError, ModelLoadError, ModelNotFoundError
 from awaaz.models.default import prepare_base_model
 from awaaz.models.registry import ModelRegistry, RegisteredModel
+
+log = logging.getLogger(__name__)
 
 OPENAI_ALIASES = frozenset({"whisper-1"})
 """Model names OpenAI clients send; they mean "the default model"."""
@@ -82,7 +85,11 @@ class ModelCatalog:
         except FileNotFoundError:
             stamp = None
         if stamp != self._registry_stamp:
-            loaded = self.registry.load() if stamp is not None else {}
+            try:
+                loaded = self.registry.load() if stamp is not None else {}
+            except ModelError as exc:  # a broken registry must not take the built-in models down with it
+                log.error("%s", exc.message)
+                loaded = {}
             self._registered = {m.id: _registered_spec(m) for m in loaded.values() if m.id not in self._fixed}
             self._registry_stamp = stamp
         return {**self._registered, **self._fixed}
