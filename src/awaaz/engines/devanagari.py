@@ -7,6 +7,7 @@ Arabic/Urdu, ...) is suppressed, so the decoder cannot answer in the wrong scrip
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -70,5 +71,32 @@ def non_devanagari_token_ids(vocabulary: Sequence[str], first_special_id: int) -
     for token_id, token in enumerate(vocabulary[:first_special_id]):
         data = token_bytes(token)
         if data is not None and not is_hindi_token(data):
+            suppressed.append(token_id)
+    return suppressed
+
+
+KEPT_PUNCTUATION = frozenset("?,")
+"""Punctuation the Hindi punctuation guard still lets through (the danda is spelled with byte pieces shared
+with Devanagari letters, so it cannot be suppressed and is always kept)."""
+
+
+def punctuation_token_ids(
+    vocabulary: Sequence[str], first_special_id: int, keep: frozenset[str] = KEPT_PUNCTUATION
+) -> list[int]:
+    """Ids of ordinary tokens that write punctuation or a symbol other than ``keep``.
+
+    Only tokens that decode to whole characters are considered; byte pieces of a multi-byte character are
+    never suppressed, because the same pieces spell Devanagari letters.
+    """
+    suppressed = []
+    for token_id, token in enumerate(vocabulary[:first_special_id]):
+        data = token_bytes(token)
+        if data is None:
+            continue
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        if any(unicodedata.category(ch)[0] in "PS" and ch not in keep for ch in text):
             suppressed.append(token_id)
     return suppressed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,14 +12,21 @@ from typing import Any
 from faster_whisper import WhisperModel
 from faster_whisper.transcribe import Segment as FwSegment
 
-from awaaz.audio import Audio
-from awaaz.engines.devanagari import non_devanagari_token_ids
+from awaaz.audio import Audio, duration_s
+from awaaz.engines.batched import BatchingWhisper
+from awaaz.engines.devanagari import non_devanagari_token_ids, punctuation_token_ids
 from awaaz.errors import InvalidParameterError, ModelLoadError
+from awaaz.text.loops import collapse_loops
 from awaaz.types import Segment, TranscribeOptions, Transcription, TranscriptionInfo, Word
 
 log = logging.getLogger(__name__)
 
 TEMPERATURE_FALLBACK = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+MAX_LENGTH = 448
+"""Whisper's decoder positions per 30 s window, prompt included."""
+WINDOW_S = 30.0
+MIN_NEW_TOKENS = 16
+"""Added to every duration bound: room for timestamps and the end token of very short clips."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,9 +41,25 @@ class WhisperSettings:
     vad_filter: bool = True
     force_devanagari: bool = True
     """For language ``hi``, suppress every token that would write a letter of another script."""
+    suppress_punctuation: bool = False
+    """For language ``hi``, also suppress tokens of punctuation and symbols not in ``kept_punctuation``."""
+    kept_punctuation: str = "?,"
+    """Punctuation the punctuation guard lets through. The danda is always kept: it is spelled with byte
+    pieces that also spell Devanagari letters."""
+    hindi_prompt: str | None = None
+    """For language ``hi``, the initial prompt used when the request gives none (steers script and style)."""
     compression_ratio_threshold: float = 2.4
+    """Fall back to a higher temperature when a window's text compresses better than this (a loop)."""
+    temperature_fallback: bool = True
+    """Retry a failed window at temperatures 0.2 .. 1.0; when False, decode once at the asked temperature."""
     no_repeat_ngram_size: int = 0
+    """Forbid any token n-gram of this size from occurring twice (0: off)."""
     repetition_penalty: float = 1.0
+    """Penalty on the scores of tokens already generated (1.0: off)."""
+    max_tokens_per_second: float | None = None
+    """Bound each window's new tokens by the audio's duration (seconds, at most 30) times this (None: 448)."""
+    collapse_loops: bool = False
+    """Rewrite each segment's text with :func:`awaaz.text.loops.collapse_loops` (word timings are kept)."""
 
 
 class WhisperCT2Engine:
@@ -60,15 +84,19 @@ class WhisperCT2Engine:
                 "holds a CTranslate2 Whisper model (model.bin, config.json, tokenizer.json) and that the "
                 "compute type suits the device."
             ) from exc
-        self._hindi_suppress = self._build_hindi_suppression() if settings.force_devanagari else []
+        self._hindi_suppress = self._build_hindi_suppression()
 
     def _build_hindi_suppression(self) -> list[int]:
         tokenizer = self._model.hf_tokenizer
         eot = tokenizer.token_to_id("<|endoftext|>")
         vocabulary = [tokenizer.id_to_token(i) or "" for i in range(eot)]
-        ids = non_devanagari_token_ids(vocabulary, eot)
-        log.info("Devanagari guard: %d of %d text tokens suppressed for language hi", len(ids), eot)
-        return ids
+        ids: set[int] = set()
+        if self.settings.force_devanagari:
+            ids.update(non_devanagari_token_ids(vocabulary, eot))
+            log.info("Devanagari guard: %d of %d text tokens suppressed for language hi", len(ids), eot)
+        if self.settings.suppress_punctuation:
+            ids.update(punctuation_token_ids(vocabulary, eot, frozenset(self.settings.kept_punctuation)))
+        return sorted(ids)
 
     @property
     def suppressed_for_hindi(self) -> int:
@@ -77,7 +105,7 @@ class WhisperCT2Engine:
 
     def transcribe(self, audio: Audio, options: TranscribeOptions) -> Transcription:
         """Start a transcription; segments are decoded as the returned iterator is consumed."""
-        kwargs = self._decode_kwargs(options)
+        kwargs = self._decode_kwargs(options, duration_s(audio))
         fw_segments, fw_info = self._model.transcribe(audio, **kwargs)
         info = TranscriptionInfo(
             language=fw_info.language,
@@ -85,9 +113,25 @@ class WhisperCT2Engine:
             language_probability=float(fw_info.language_probability),
             model=self.model_id,
         )
-        return Transcription(info=info, segments=_convert(fw_segments))
+        return Transcription(info=info, segments=_convert(fw_segments, self.settings.collapse_loops))
 
-    def _decode_kwargs(self, options: TranscribeOptions) -> dict[str, Any]:
+    def _prompt(self, options: TranscribeOptions) -> str | None:
+        if options.prompt:
+            return options.prompt
+        return self.settings.hindi_prompt if options.language == "hi" else None
+
+    def _max_new_tokens(self, options: TranscribeOptions, duration: float) -> int | None:
+        """The per-window token bound that follows from the audio's duration, or None for the model's own."""
+        rate = self.settings.max_tokens_per_second
+        if rate is None:
+            return None
+        bound = math.ceil(rate * min(duration, WINDOW_S)) + MIN_NEW_TOKENS
+        # The decoder's prompt shares the 448 positions: the task tokens, and an initial prompt of up to
+        # half of them; past that cap, leave the bound to faster-whisper.
+        cap = MAX_LENGTH // 2 - 8 if self._prompt(options) else MAX_LENGTH - 8
+        return bound if bound < cap else None
+
+    def _decode_kwargs(self, options: TranscribeOptions, duration: float) -> dict[str, Any]:
         if not 0.0 <= options.temperature <= 1.0:
             raise InvalidParameterError("temperature must be between 0 and 1.", param="temperature")
         language = options.language or None
@@ -100,6 +144,8 @@ class WhisperCT2Engine:
         temperatures = tuple(t for t in TEMPERATURE_FALLBACK if t >= options.temperature) or (
             options.temperature,
         )
+        if not self.settings.temperature_fallback:
+            temperatures = (options.temperature,)
         suppress: list[int] = [-1]
         if language == "hi":
             suppress += self._hindi_suppress
@@ -109,7 +155,7 @@ class WhisperCT2Engine:
             "task": options.task,
             "beam_size": options.beam_size or self.settings.beam_size,
             "temperature": temperatures,
-            "initial_prompt": options.prompt or None,
+            "initial_prompt": self._prompt(options),
             "word_timestamps": options.word_timestamps,
             "vad_filter": vad,
             "suppress_tokens": suppress,
@@ -117,6 +163,7 @@ class WhisperCT2Engine:
             "compression_ratio_threshold": self.settings.compression_ratio_threshold,
             "no_repeat_ngram_size": self.settings.no_repeat_ngram_size,
             "repetition_penalty": self.settings.repetition_penalty,
+            "max_new_tokens": self._max_new_tokens(options, duration),
         }
 
     def close(self) -> None:
@@ -125,8 +172,19 @@ class WhisperCT2Engine:
         if model is not None:
             model.model.unload_model()
 
+    def enable_batching(self, max_batch_size: int, max_wait_s: float) -> BatchingWhisper:
+        """Batch the encoder and decoder calls of concurrent transcriptions (see :mod:`awaaz.engines.batched`).
 
-def _convert(segments: Iterator[FwSegment]) -> Iterator[Segment]:
+        Idempotent: the first call wraps the model, later calls return the same wrapper.
+        """
+        model = self._model.model
+        if not isinstance(model, BatchingWhisper):
+            model = BatchingWhisper(model, max_batch_size=max_batch_size, max_wait_s=max_wait_s)
+            self._model.model = model
+        return model
+
+
+def _convert(segments: Iterator[FwSegment], collapse: bool) -> Iterator[Segment]:
     for index, seg in enumerate(segments):
         words = tuple(
             Word(start=float(w.start), end=float(w.end), word=w.word, probability=float(w.probability))
@@ -136,7 +194,7 @@ def _convert(segments: Iterator[FwSegment]) -> Iterator[Segment]:
             id=index,
             start=float(seg.start),
             end=float(seg.end),
-            text=seg.text.strip(),
+            text=collapse_loops(seg.text) if collapse else seg.text.strip(),
             words=words,
             avg_logprob=float(seg.avg_logprob),
             no_speech_prob=float(seg.no_speech_prob),

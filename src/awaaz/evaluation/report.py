@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from awaaz.text.metrics import CorpusScore, ErrorCounts, UtteranceScore, score_corpus
+from awaaz.text.metrics import CorpusScore, ErrorCounts, UtteranceScore, score_corpus, score_utterance
 from awaaz.text.normalize import NORMALIZER_ID
 
 
@@ -173,6 +173,39 @@ class EvalReport:
             "by_split": {name: s.to_dict() for name, s in self.by_split().items()},
             "per_utterance": [r.to_dict() for r in self.results],
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EvalReport:
+        """Rebuild a report from :meth:`to_dict` output; utterances are re-scored from their texts."""
+        results = [
+            UtteranceResult(
+                audio=u["audio"],
+                split=u["split"],
+                duration_s=u["duration_s"],
+                processing_s=u["processing_s"],
+                cpu_s=u.get("cpu_s", 0.0),
+                reference=u["ref"],
+                hypothesis=u["hyp"],
+                score=score_utterance(u["ref"], u["hyp"]),
+                devanagari=u["devanagari"],
+                looped=u["looped"],
+            )
+            for u in data["per_utterance"]
+        ]
+        return cls(
+            model=data["model"],
+            results=results,
+            manifests=list(data.get("manifests", [])),
+            split=data.get("split"),
+            limit=data.get("limit"),
+            engine_settings=dict(data.get("engine_settings", {})),
+            normalizer=data.get("normalizer", NORMALIZER_ID),
+        )
+
+    @classmethod
+    def read_json(cls, path: Path) -> EvalReport:
+        """Load a report written by :meth:`write_json`."""
+        return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
 
     def write_json(self, path: Path) -> None:
         """Write the report as UTF-8 JSON (Devanagari kept readable), creating parent folders."""

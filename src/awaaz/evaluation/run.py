@@ -41,6 +41,7 @@ def evaluate(
     *,
     postprocess: Callable[[str], str] | None = None,
     load_audio: Callable[[Path], Audio] = decode_audio,
+    clock: Callable[[], float] = time.perf_counter,
     progress: bool = True,
     desc: str = "eval",
 ) -> EvalReport:
@@ -48,16 +49,17 @@ def evaluate(
 
     Processing time covers ``engine.transcribe(...).collect()`` only (decoding the FLAC file is not
     counted), so RTF measures the recogniser. ``postprocess``, if given, rewrites each hypothesis before
-    scoring (the loop collapser, for instance); loop detection looks at the raw output.
+    scoring (the loop collapser, for instance); loop detection looks at the raw output. ``load_audio`` and
+    ``clock`` are there for tests.
     """
     options = options or TranscribeOptions()
     results: list[UtteranceResult] = []
     bar = tqdm(entries, desc=desc, unit="clip", file=sys.stderr, disable=not progress, dynamic_ncols=True)
     for entry in bar:
         audio = load_audio(entry.audio)
-        start, cpu_start = time.perf_counter(), time.process_time()
+        start, cpu_start = clock(), time.process_time()
         raw = engine.transcribe(audio, options).collect().text
-        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+        elapsed, cpu = clock() - start, time.process_time() - cpu_start
         hypothesis = postprocess(raw) if postprocess is not None else raw
         results.append(
             UtteranceResult(

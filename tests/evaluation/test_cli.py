@@ -1,0 +1,121 @@
+"""``awaaz eval`` through typer's CliRunner, with the engine replaced by a fake."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from awaaz import cli_eval
+from awaaz.errors import ModelNotFoundError
+from awaaz.evaluation import engine as engine_builder
+from tests.evaluation.fakes import FakeEngine, write_manifest
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def fake_engine(monkeypatch: pytest.MonkeyPatch) -> FakeEngine:
+    engine = FakeEngine()
+
+    def build(model: str | None) -> FakeEngine:
+        engine.requested.append(model)
+        return engine
+
+    monkeypatch.setattr(engine_builder, "build_engine", build)
+    return engine
+
+
+def mounted() -> typer.Typer:
+    """The eval app mounted under a parent, as ``awaaz eval``."""
+    parent = typer.Typer()
+
+    @parent.command()
+    def other() -> None:
+        """Another command, so the parent is a group."""
+
+    parent.add_typer(cli_eval.app)
+    return parent
+
+
+def test_eval_writes_report_and_prints_table(tmp_path: Path, fake_engine: FakeEngine) -> None:
+    manifest = write_manifest(tmp_path / "set")
+    out = tmp_path / "report.json"
+    result = runner.invoke(mounted(), ["eval", str(manifest), "--split", "train", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "WER" in result.output
+    assert "20.00%" in result.output
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["utterances"] == 3
+    assert data["split"] == "train"
+    assert data["wer"] == pytest.approx(0.2)
+    assert data["per_utterance"][0]["hyp"] == "जरा गांव चलो"
+    assert fake_engine.closed
+    assert fake_engine.requested == [None]
+
+
+def test_eval_limit_and_model(tmp_path: Path, fake_engine: FakeEngine) -> None:
+    manifest = write_manifest(tmp_path / "set")
+    out = tmp_path / "r.json"
+    args = [
+        "eval",
+        str(manifest),
+        "--limit",
+        "2",
+        "--model",
+        "/some/model",
+        "--out",
+        str(out),
+        "--no-progress",
+    ]
+    result = runner.invoke(mounted(), args)
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["utterances"] == 2
+    assert data["limit"] == 2
+    assert fake_engine.requested == ["/some/model"]
+
+
+@pytest.mark.usefixtures("fake_engine")
+def test_eval_of_several_manifests(tmp_path: Path) -> None:
+    one, two = write_manifest(tmp_path / "one"), write_manifest(tmp_path / "two")
+    out = tmp_path / "r.json"
+    result = runner.invoke(mounted(), ["eval", str(one), str(two), "--split", "train", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["utterances"] == 6
+    assert data["manifests"] == [str(one), str(two)]
+
+
+def test_missing_manifest_fails_with_a_message(tmp_path: Path, fake_engine: FakeEngine) -> None:
+    result = runner.invoke(mounted(), ["eval", str(tmp_path / "absent.tsv")])
+    assert result.exit_code == 1
+    assert "No such manifest" in result.output
+    assert not fake_engine.calls
+
+
+@pytest.mark.usefixtures("fake_engine")
+def test_split_without_clips_is_a_usage_error(tmp_path: Path) -> None:
+    manifest = write_manifest(tmp_path / "set")
+    result = runner.invoke(mounted(), ["eval", str(manifest), "--split", "nope"])
+    assert result.exit_code == 2
+    assert "no clips" in result.output
+
+
+@pytest.mark.usefixtures("fake_engine")
+def test_standalone_app_runs_the_single_command(tmp_path: Path) -> None:
+    manifest = write_manifest(tmp_path / "set")
+    result = runner.invoke(cli_eval.app, [str(manifest), "--split", "train"])
+    assert result.exit_code == 0, result.output
+    assert "train" in result.output
+
+
+def test_model_that_is_not_a_directory_is_refused(tmp_path: Path) -> None:
+    settings = engine_builder.get_settings()
+    with pytest.raises(ModelNotFoundError, match="model directory"):
+        engine_builder.resolve_model(str(tmp_path / "nope"), settings)
+    model_id, path = engine_builder.resolve_model(str(tmp_path), settings)
+    assert (model_id, path) == (tmp_path.name, tmp_path)
