@@ -173,7 +173,7 @@ class WhisperCT2Engine:
             model.model.unload_model()
 
     def enable_batching(self, max_batch_size: int, max_wait_s: float) -> BatchingWhisper:
-        """Batch the encoder and decoder calls of concurrent transcriptions (see :mod:`awaaz.engines.batched`).
+        """Batch the model calls of concurrent transcriptions (see :mod:`awaaz.engines.batched`).
 
         Idempotent: the first call wraps the model, later calls return the same wrapper.
         """
