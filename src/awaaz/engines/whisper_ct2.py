@@ -47,7 +47,8 @@ class WhisperSettings:
     """Punctuation the punctuation guard lets through. The danda is always kept: it is spelled with byte
     pieces that also spell Devanagari letters."""
     hindi_prompt: str | None = None
-    """For language ``hi``, the initial prompt used when the request gives none (steers script and style)."""
+    """For language ``hi`` when the request gives no prompt: Devanagari text put before every 30 s window as
+    if it had been said just before (faster-whisper's ``hotwords``), which steers the script and style."""
     compression_ratio_threshold: float = 2.4
     """Fall back to a higher temperature when a window's text compresses better than this (a loop)."""
     temperature_fallback: bool = True
@@ -85,6 +86,8 @@ class WhisperCT2Engine:
                 "compute type suits the device."
             ) from exc
         self._hindi_suppress = self._build_hindi_suppression()
+        prompt = settings.hindi_prompt
+        self._steering_tokens = len(self._model.hf_tokenizer.encode(" " + prompt).ids) + 1 if prompt else 0
 
     def _build_hindi_suppression(self) -> list[int]:
         tokenizer = self._model.hf_tokenizer
@@ -100,7 +103,7 @@ class WhisperCT2Engine:
 
     @property
     def suppressed_for_hindi(self) -> int:
-        """How many vocabulary tokens the Devanagari guard suppresses."""
+        """How many vocabulary tokens are suppressed for language hi (script guard, plus punctuation guard)."""
         return len(self._hindi_suppress)
 
     def transcribe(self, audio: Audio, options: TranscribeOptions) -> Transcription:
@@ -115,10 +118,11 @@ class WhisperCT2Engine:
         )
         return Transcription(info=info, segments=_convert(fw_segments, self.settings.collapse_loops))
 
-    def _prompt(self, options: TranscribeOptions) -> str | None:
-        if options.prompt:
-            return options.prompt
-        return self.settings.hindi_prompt if options.language == "hi" else None
+    def _steering_prompt(self, options: TranscribeOptions) -> str | None:
+        """The Hindi prompt for every window, unless the caller brought a prompt of their own."""
+        if options.prompt or options.language != "hi":
+            return None
+        return self.settings.hindi_prompt or None
 
     def _max_new_tokens(self, options: TranscribeOptions, duration: float) -> int | None:
         """The per-window token bound that follows from the audio's duration, or None for the model's own."""
@@ -126,9 +130,9 @@ class WhisperCT2Engine:
         if rate is None:
             return None
         bound = math.ceil(rate * min(duration, WINDOW_S)) + MIN_NEW_TOKENS
-        # The decoder's prompt shares the 448 positions: the task tokens, and an initial prompt of up to
-        # half of them; past that cap, leave the bound to faster-whisper.
-        cap = MAX_LENGTH // 2 - 8 if self._prompt(options) else MAX_LENGTH - 8
+        # The decoder's prompt shares the 448 positions: the task tokens, the steering prompt, and a caller's
+        # prompt of up to half of them; past that cap, leave the bound to faster-whisper.
+        cap = MAX_LENGTH - 8 - self._steering_tokens - (MAX_LENGTH // 2 if options.prompt else 0)
         return bound if bound < cap else None
 
     def _decode_kwargs(self, options: TranscribeOptions, duration: float) -> dict[str, Any]:
@@ -155,7 +159,8 @@ class WhisperCT2Engine:
             "task": options.task,
             "beam_size": options.beam_size or self.settings.beam_size,
             "temperature": temperatures,
-            "initial_prompt": self._prompt(options),
+            "initial_prompt": options.prompt or None,
+            "hotwords": self._steering_prompt(options),
             "word_timestamps": options.word_timestamps,
             "vad_filter": vad,
             "suppress_tokens": suppress,

@@ -56,6 +56,17 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "bounded+ngram10": {**_BOUNDED, "no_repeat_ngram_size": 10},
     "bounded+ngram20": {**_BOUNDED, "no_repeat_ngram_size": 20},
     "bounded+rep1.1": {**_BOUNDED, "repetition_penalty": 1.1},
+    "prompt": {"hindi_prompt": HINDI_PROMPT},
+    "prompt+max_tokens": {"hindi_prompt": HINDI_PROMPT, "max_tokens_per_second": 30.0},
+    "bounded+prompt+ngram10": {**_BOUNDED, "hindi_prompt": HINDI_PROMPT, "no_repeat_ngram_size": 10},
+    "bounded+prompt+ngram20": {**_BOUNDED, "hindi_prompt": HINDI_PROMPT, "no_repeat_ngram_size": 20},
+    "bounded+prompt+punct_all": {
+        **_BOUNDED,
+        "hindi_prompt": HINDI_PROMPT,
+        "suppress_punctuation": True,
+        "kept_punctuation": "",
+    },
+    "bounded+prompt+rep1.1": {**_BOUNDED, "hindi_prompt": HINDI_PROMPT, "repetition_penalty": 1.1},
 }
 """Each variant's changes to :data:`ORIGINAL_GUARDS`."""
 
