@@ -1,19 +1,38 @@
-"""Transcription as a service: decode bytes, pick the engine, run it off the event loop.
+"""Transcription as a service: decode bytes, pick the engine, run it off the event loop, within limits.
 
 Shared by the HTTP API, the CLI and (later) job workers. No HTTP here.
+
+The asynchronous path is bounded: at most ``max_inflight`` transcriptions run (each in a worker thread of
+the service's own pool), at most ``max_queue`` wait, and the rest are refused at once with
+:class:`~awaaz.errors.OverloadedError` (see :mod:`awaaz.concurrency`). Each request has a deadline,
+``request_timeout_s``, waiting included; past it the caller gets
+:class:`~awaaz.errors.TranscriptionTimeoutError` and the transcription stops at its next segment. Its slot
+is only freed once the worker thread has really finished, so abandoned work never piles up past the limit.
+Running transcriptions of one Whisper model share batched model calls (see :mod:`awaaz.engines.batched`).
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import logging
+import threading
 import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
-
-import anyio.to_thread
+from typing import Any
 
 from awaaz.audio import AudioSource, decode_audio
+from awaaz.concurrency import Admission
 from awaaz.config import Settings
+from awaaz.engines.base import Engine
 from awaaz.engines.manager import ModelManager
+from awaaz.errors import TranscriptionTimeoutError
 from awaaz.types import CompletedTranscription, TranscribeOptions
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +50,10 @@ class TranscriptionService:
     def __init__(self, settings: Settings, models: ModelManager) -> None:
         self.settings = settings
         self.models = models
+        self.admission = Admission(settings.max_inflight, settings.max_queue)
+        self._executor = ThreadPoolExecutor(
+            max_workers=settings.max_inflight, thread_name_prefix="awaaz-transcribe"
+        )
 
     def transcribe_sync(
         self,
@@ -38,23 +61,85 @@ class TranscriptionService:
         options: TranscribeOptions,
         model: str | None = None,
         max_duration_s: float | None = None,
+        *,
+        should_stop: Callable[[], bool] | None = None,
     ) -> TimedTranscription:
-        """Decode and transcribe in the calling thread (CLI, workers)."""
+        """Decode and transcribe in the calling thread (CLI, workers).
+
+        ``should_stop`` is polled before each segment; once it returns True the transcription ends with
+        :class:`TranscriptionTimeoutError` (the asynchronous path uses it to stop work past its deadline).
+        """
         self.models.catalog.get(model)  # an unknown model fails before any decoding work
         started = time.perf_counter()
         audio = decode_audio(source, max_duration_s=max_duration_s)
         decoded = time.perf_counter()
-        engine = self.models.get(model)
-        result = engine.transcribe(audio, options).collect()
+        with self.models.use(model) as engine, self._batching(engine):
+            transcription = engine.transcribe(audio, options)
+            segments = []
+            for segment in transcription.segments:
+                if should_stop is not None and should_stop():
+                    raise TranscriptionTimeoutError("The transcription was stopped at its deadline.")
+                segments.append(segment)
+        result = CompletedTranscription(info=transcription.info, segments=segments)
         return TimedTranscription(result, decoded - started, time.perf_counter() - decoded)
+
+    @contextmanager
+    def _batching(self, engine: Engine) -> Iterator[None]:
+        """Let ``engine`` batch this transcription's model calls with concurrent ones, where it can."""
+        enable = getattr(engine, "enable_batching", None)
+        if enable is None or self.settings.batch_max_size <= 1:
+            yield
+            return
+        batcher = enable(self.settings.batch_max_size, self.settings.batch_wait_ms / 1000)
+        with batcher.participant():
+            yield
 
     async def transcribe(
         self, data: bytes, options: TranscribeOptions, model: str | None = None
     ) -> CompletedTranscription:
-        """Decode and transcribe an upload without blocking the event loop."""
-        timed = await anyio.to_thread.run_sync(
-            lambda: self.transcribe_sync(
-                data, options, model=model, max_duration_s=self.settings.max_sync_duration_s
-            )
+        """Decode and transcribe an upload without blocking the event loop, within the service's limits.
+
+        Raises :class:`~awaaz.errors.OverloadedError` when the queue is full and
+        :class:`~awaaz.errors.TranscriptionTimeoutError` past ``request_timeout_s``.
+        """
+        loop = asyncio.get_running_loop()
+        timeout_s = self.settings.request_timeout_s
+        deadline = loop.time() + timeout_s
+        slot = await self.admission.acquire(timeout_s)
+        stop = threading.Event()
+        work = functools.partial(
+            self.transcribe_sync,
+            data,
+            options,
+            model,
+            self.settings.max_sync_duration_s,
+            should_stop=stop.is_set,
         )
+        try:
+            future = loop.run_in_executor(self._executor, work)
+        except BaseException:
+            slot.release()
+            raise
+
+        def finished(done: asyncio.Future[Any]) -> None:
+            slot.release()
+            if not done.cancelled() and done.exception() is not None and stop.is_set():
+                log.info("an abandoned transcription ended: %s", done.exception())
+
+        future.add_done_callback(finished)
+        try:
+            timed = await asyncio.wait_for(asyncio.shield(future), max(0.0, deadline - loop.time()))
+        except TimeoutError as exc:
+            stop.set()
+            raise TranscriptionTimeoutError(
+                f"The transcription took longer than the {timeout_s:g} s limit. Send shorter audio, "
+                "retry when the server is less busy, or submit it as an asynchronous job."
+            ) from exc
+        except asyncio.CancelledError:
+            stop.set()  # the client went away: stop at the next segment
+            raise
         return timed.result
+
+    def close(self) -> None:
+        """Stop taking work and let running transcriptions finish in the background."""
+        self._executor.shutdown(wait=False, cancel_futures=True)
