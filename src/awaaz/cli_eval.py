@@ -9,10 +9,6 @@ from typing import Annotated
 import typer
 
 from awaaz.errors import AwaazError
-from awaaz.evaluation import engine as engine_builder
-from awaaz.evaluation.manifest import read_manifests
-from awaaz.evaluation.run import evaluate
-from awaaz.types import TranscribeOptions
 
 app = typer.Typer(help="Measure accuracy on speech manifests.")
 
@@ -24,7 +20,7 @@ def eval_command(
         typer.Argument(
             help="manifest.tsv files (TSV: audio, duration_s, speaker, text, split; audio paths relative to "
             "the manifest's folder).",
-            metavar="MANIFEST...",
+            metavar="MANIFEST",
             show_default=False,
         ),
     ],
@@ -44,9 +40,16 @@ def eval_command(
 ) -> None:
     """Transcribe every clip of MANIFEST... and report corpus WER, CER and RTF (per split and overall).
 
-    Both texts go through the Hindi normaliser (awaaz.text.normalize) before scoring. With --out, the JSON
-    report also lists every utterance with its reference, hypothesis, WER and CER.
+    Both texts go through the Hindi normaliser (awaaz.text.normalize) before scoring.
+
+    With --out, the JSON report also lists every clip with its reference, hypothesis, WER and CER.
     """
+    # Imported here so that `awaaz --help` does not load faster-whisper and PyAV.
+    from awaaz.evaluation import engine as engine_builder
+    from awaaz.evaluation.manifest import read_manifests
+    from awaaz.evaluation.run import evaluate
+    from awaaz.types import TranscribeOptions
+
     try:
         entries = read_manifests(manifests, split=split, limit=limit)
         if not entries:

@@ -121,7 +121,7 @@ app = typer.Typer(help="Measure the Whisper engine's Devanagari and loop guards 
 
 @app.command()
 def sweep(
-    manifests: Annotated[list[Path], typer.Argument(help="Train manifests.", metavar="MANIFEST...")],
+    manifests: Annotated[list[Path], typer.Argument(help="Train manifests.", metavar="MANIFEST")],
     out_dir: Annotated[Path, typer.Option(help="Where each variant's JSON report goes.")],
     variants: Annotated[
         list[str] | None, typer.Option("--variant", help="Variant to run (repeatable; default: all).")
