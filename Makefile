@@ -1,44 +1,51 @@
 # Awaaz: the two sacred commands are `make serve` and `make test`.
-# Both create .venv, install the pinned dependencies and prepare the default model first.
+# Both create .venv, install the pinned dependencies (constraints.txt) and prepare the default model first.
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.awaaz-installed
-EXTRAS ?= dev
+PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt
 AWAAZ_HOST ?= 127.0.0.1
 AWAAZ_PORT ?= 8000
+export AWAAZ_HOST AWAAZ_PORT
 
-.PHONY: setup serve test lint typecheck bench model clean
+.PHONY: setup setup-test serve test lint typecheck bench model clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Awaaz needs Python >= 3.11"'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
 
-$(STAMP): $(BIN)/python pyproject.toml constraints.txt
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[$(EXTRAS)]"
-	@touch $(STAMP)
+# Serving needs only the package itself; tests add the dev and train extras (pytest, openai, torch...).
+$(VENV)/.serve-installed: $(BIN)/python pyproject.toml constraints.txt
+	$(PIP) -e .
+	@touch $@
 
-setup: $(STAMP)
+$(VENV)/.test-installed: $(VENV)/.serve-installed
+	$(PIP) -e ".[dev,train]"
+	@touch $@
+
+setup: $(VENV)/.serve-installed
+
+setup-test: $(VENV)/.test-installed
 
 model: setup
 	$(BIN)/awaaz models prepare
 
 serve: model
-	AWAAZ_HOST=$(AWAAZ_HOST) AWAAZ_PORT=$(AWAAZ_PORT) $(BIN)/awaaz serve
+	$(BIN)/awaaz serve
 
-test: model
+test: setup-test model
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: setup
+lint: setup-test
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 
-typecheck: setup
+typecheck: setup-test
 	$(BIN)/mypy
 
-bench: model
+bench: setup-test model
 	$(BIN)/python bench/run.py
 
 clean:

@@ -6,6 +6,7 @@ Plain functions over bytes, paths and numpy arrays; no HTTP here.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -13,6 +14,8 @@ import av
 import av.error
 import numpy as np
 import numpy.typing as npt
+from av.audio.stream import AudioStream
+from av.container import InputContainer
 
 from awaaz.errors import (
     AudioDecodeError,
@@ -89,7 +92,7 @@ def decode_audio(source: AudioSource, *, max_duration_s: float | None = None) ->
     return np.ascontiguousarray(audio, dtype=np.float32)
 
 
-def _frames(container: av.container.InputContainer, stream: av.audio.stream.AudioStream) -> "av.Iterator":  # type: ignore[name-defined]
+def _frames(container: InputContainer, stream: AudioStream) -> Iterator[av.AudioFrame]:
     """Yield decoded frames, tolerating a broken packet at the very end of a truncated file."""
     yielded = 0
     try:
