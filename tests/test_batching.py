@@ -1,0 +1,128 @@
+"""Cross-request batching: the micro-batcher on its own, and the same transcript batched or alone."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+
+from awaaz.audio import decode_audio
+from awaaz.engines.batched import MicroBatcher
+from awaaz.types import TranscribeOptions
+from tests.conftest import Clip
+
+T = TypeVar("T")
+WAIT_S = 30.0
+"""A batch leader's wait for peers that are known to come; reached only when something is broken."""
+
+
+def _in_threads(calls: list[Callable[[], T]]) -> list[T]:
+    """Run every call in its own thread, all released at once, and return the results in order."""
+    start = threading.Barrier(len(calls))
+
+    def run(call: Callable[[], T]) -> T:
+        start.wait(WAIT_S)
+        return call()
+
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
+# --- the micro-batcher, with a fake batched function ---------------------------------------------
+
+
+class Recorder:
+    """A batched function that doubles numbers and remembers every batch it was given."""
+
+    def __init__(self) -> None:
+        self.batches: list[tuple[str, list[int]]] = []
+
+    def __call__(self, key: str, items: list[int]) -> list[int]:
+        self.batches.append((key, list(items)))
+        if -1 in items:
+            raise ValueError("bad item")
+        return [2 * i for i in items]
+
+
+def test_concurrent_calls_with_one_key_share_one_batch_and_get_their_own_results() -> None:
+    recorder = Recorder()
+    batcher = MicroBatcher(recorder, max_size=8, max_wait_s=WAIT_S, peers=lambda: 4)
+    results = _in_threads([lambda i=i: batcher.submit("k", i) for i in range(4)])  # type: ignore[misc]
+    assert results == [0, 2, 4, 6]
+    assert batcher.batch_sizes == [4]
+    assert sorted(recorder.batches[0][1]) == [0, 1, 2, 3]
+
+
+def test_calls_with_different_keys_never_share_a_batch() -> None:
+    recorder = Recorder()
+    batcher = MicroBatcher(recorder, max_size=8, max_wait_s=0.05, peers=lambda: 4)
+    results = _in_threads([lambda i=i: batcher.submit("ab"[i % 2], i) for i in range(4)])  # type: ignore[misc]
+    assert results == [0, 2, 4, 6]
+    for key, items in recorder.batches:
+        assert all("ab"[i % 2] == key for i in items)
+
+
+def test_batches_never_exceed_max_size() -> None:
+    recorder = Recorder()
+    batcher = MicroBatcher(recorder, max_size=2, max_wait_s=0.05, peers=lambda: 5)
+    results = _in_threads([lambda i=i: batcher.submit("k", i) for i in range(5)])  # type: ignore[misc]
+    assert results == [0, 2, 4, 6, 8]
+    assert max(batcher.batch_sizes) <= 2
+    assert sum(batcher.batch_sizes) == 5
+
+
+def test_a_call_alone_does_not_wait_for_company() -> None:
+    batcher = MicroBatcher(Recorder(), max_size=8, max_wait_s=3600.0)  # peers() is 1: run at once
+    assert batcher.submit("k", 21) == 42
+    assert batcher.batch_sizes == [1]
+
+
+def test_a_failing_batch_fails_every_caller() -> None:
+    batcher = MicroBatcher(Recorder(), max_size=8, max_wait_s=WAIT_S, peers=lambda: 2)
+
+    def call(item: int) -> str:
+        try:
+            batcher.submit("k", item)
+        except ValueError as exc:
+            return str(exc)
+        return "no error"
+
+    assert _in_threads([lambda: call(-1), lambda: call(3)]) == ["bad item", "bad item"]
+
+
+# --- the real default model ----------------------------------------------------------------------
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_same_transcript_batched_or_alone(default_model_path: Path, hindi_clips: list[Clip]) -> None:
+    from awaaz.engines.whisper_ct2 import WhisperCT2Engine, WhisperSettings
+
+    # Beam search without temperature fallback (no sampling) is deterministic: any difference would come
+    # from batching.
+    engine = WhisperCT2Engine("whisper-base", default_model_path, WhisperSettings(temperature_fallback=False))
+    audios = [decode_audio(clip.path) for clip in hindi_clips[:3]]
+    options = TranscribeOptions(language="hi")
+
+    def tokens_of(index: int) -> list[tuple[int, ...]]:
+        return [s.tokens for s in engine.transcribe(audios[index], options).collect().segments]
+
+    alone = [tokens_of(i) for i in range(len(audios))]
+    batcher = engine.enable_batching(max_batch_size=8, max_wait_s=WAIT_S)
+
+    joined = threading.Barrier(len(audios))
+
+    def batched(index: int) -> list[tuple[int, ...]]:
+        with batcher.participant():
+            joined.wait(WAIT_S)  # every transcription counts as running before any calls the model
+            return tokens_of(index)
+
+    together = _in_threads([lambda i=i: batched(i) for i in range(len(audios))])  # type: ignore[misc]
+    assert together == alone
+    assert max(batcher.encoder.batch_sizes) > 1, "the encoder calls were never batched"
+    assert max(batcher.decoder.batch_sizes) > 1, "the decoder calls were never batched"
+    engine.close()
