@@ -1,0 +1,120 @@
+"""Shared fixtures: generated audio, the committed Hindi clips, the real default model, the app."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@dataclass(frozen=True)
+class Clip:
+    """A committed test clip with its reference transcript."""
+
+    path: Path
+    text: str
+    duration_s: float
+
+
+def read_fixture_clips() -> list[Clip]:
+    """The committed CC0 Hindi clips, in manifest order."""
+    manifest = FIXTURES / "audio" / "manifest.tsv"
+    with manifest.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
+    return [Clip(FIXTURES / "audio" / r["audio"], r["text"], float(r["duration_s"])) for r in rows]
+
+
+@pytest.fixture(scope="session")
+def hindi_clips() -> list[Clip]:
+    """The committed CC0 Hindi clips."""
+    return read_fixture_clips()
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """``../shared/data``; tests that need it skip where it is absent (a user's clone)."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"needs the shared Hindi speech data at {SHARED_DATA}, which only exists in CI")
+    return SHARED_DATA
+
+
+def tone(seconds: float, rate: int = 16_000, channels: int = 1, freq: float = 440.0) -> np.ndarray:
+    """A float32 sine (channels, samples) in [-0.5, 0.5]."""
+    t = np.arange(int(seconds * rate)) / rate
+    mono = (0.5 * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+    return np.stack([mono * (1 - 0.3 * c) for c in range(channels)])
+
+
+ENCODINGS: dict[str, tuple[str, str, str]] = {
+    # extension: (container format, codec, sample format)
+    "wav": ("wav", "pcm_s16le", "s16"),
+    "mp3": ("mp3", "libmp3lame", "fltp"),
+    "flac": ("flac", "flac", "s16"),
+    "ogg": ("ogg", "libopus", "flt"),
+    "opus": ("opus", "libopus", "flt"),
+    "webm": ("webm", "libopus", "flt"),
+    "m4a": ("ipod", "aac", "fltp"),
+    "aac": ("adts", "aac", "fltp"),
+}
+
+
+def encode(samples: np.ndarray, rate: int, ext: str) -> bytes:
+    """Encode (channels, samples) float32 audio with PyAV into the container named by ``ext``."""
+    container_format, codec, sample_format = ENCODINGS[ext]
+    channels = samples.shape[0]
+    layout = "mono" if channels == 1 else "stereo"
+    out_rate = 48_000 if codec == "libopus" else rate
+    buffer = io.BytesIO()
+    with av.open(buffer, mode="w", format=container_format) as container:
+        stream = container.add_stream(codec, rate=out_rate, layout=layout)
+        resampler = av.AudioResampler(format=sample_format, layout=layout, rate=out_rate)
+        frame = av.AudioFrame.from_ndarray(_packed(samples), format="flt", layout=layout)
+        frame.sample_rate = rate
+        for resampled in resampler.resample(frame):
+            for packet in stream.encode(resampled):
+                container.mux(packet)
+        for resampled in resampler.resample(None):
+            for packet in stream.encode(resampled):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return buffer.getvalue()
+
+
+def _packed(samples: np.ndarray) -> np.ndarray:
+    """PyAV's packed float layout: shape (1, samples * channels), interleaved."""
+    return np.ascontiguousarray(samples.T.reshape(1, -1), dtype=np.float32)
+
+
+@pytest.fixture(scope="session")
+def model_dir() -> Path:
+    """The configured model cache (AWAAZ_MODEL_DIR or the user cache), where `make test` prepared the model."""
+    from awaaz.config import Settings
+
+    return Settings().model_dir
+
+
+@pytest.fixture(scope="session")
+def default_model_path(model_dir: Path) -> Path:
+    """The real default model, assembled from the PyPI parts (once per session)."""
+    from awaaz.models.default import prepare_base_model
+
+    return prepare_base_model(model_dir)
+
+
+@pytest.fixture(scope="session")
+def settings(model_dir: Path) -> Iterator[object]:
+    """Settings pointing at the session's model cache."""
+    from awaaz.config import Settings
+
+    yield Settings(model_dir=model_dir)
