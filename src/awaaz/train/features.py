@@ -38,7 +38,9 @@ def log_mel(audio: npt.NDArray[np.float32], n_mels: int = 80) -> npt.NDArray[np.
 _EXTRACTORS: dict[int, object] = {}
 
 
-def _extractor(n_mels: int, factory: Callable[..., object]) -> Callable[[npt.NDArray[np.float32]], npt.NDArray[np.float32]]:
+def _extractor(
+    n_mels: int, factory: Callable[..., object]
+) -> Callable[[npt.NDArray[np.float32]], npt.NDArray[np.float32]]:
     if n_mels not in _EXTRACTORS:
         _EXTRACTORS[n_mels] = factory(feature_size=n_mels)
     return _EXTRACTORS[n_mels]  # type: ignore[return-value]

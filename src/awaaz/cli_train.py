@@ -1,0 +1,120 @@
+"""``awaaz train``: fine-tune Whisper on manifests and export a CTranslate2 model the engine loads.
+
+Needs the ``train`` extra (``pip install -e '.[train]'``: torch, transformers, peft). Training never reads
+``eval_*`` rows: it takes the ``train`` rows of every manifest, holds out a dev split of them (whole
+broadcasts, speakers or sentences) and keeps the checkpoint with the best dev WER.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(help="Fine-tune Whisper on speech manifests.")
+
+DEFAULT_CACHE = Path(".cache/train")
+
+
+def _require_train_extra() -> None:
+    missing = []
+    for module in ("torch", "transformers"):
+        try:
+            __import__(module)
+        except ImportError:
+            missing.append(module)
+    if missing:
+        typer.echo(
+            f"awaaz train needs {', '.join(missing)}: install the train extra with "
+            "`pip install -e '.[train]'` (CPU torch: `pip install torch --index-url "
+            "https://download.pytorch.org/whl/cpu`).",
+            err=True,
+        )
+        raise typer.Exit(2)
+
+
+@app.command("train")
+def train_command(
+    manifests: Annotated[
+        list[Path],
+        typer.Argument(
+            help="manifest.tsv files, or folders holding */manifest.tsv; only split=train rows are used.",
+            metavar="MANIFEST",
+            show_default=False,
+        ),
+    ],
+    out: Annotated[Path, typer.Option(help="Run folder: log.jsonl, best-hf/, ct2-int8/ (the export).")],
+    base_model: Annotated[
+        Path | None, typer.Option(help="CTranslate2 Whisper directory to start from. Default: whisper-base.")
+    ] = None,
+    mode: Annotated[
+        str, typer.Option(help="decoder (encoder frozen, CPU-friendly), full (needs a GPU), or lora.")
+    ] = "decoder",
+    learning_rate: Annotated[float, typer.Option(help="Peak AdamW learning rate.")] = 1e-4,
+    batch_size: Annotated[int, typer.Option(min=1)] = 16,
+    epochs: Annotated[float, typer.Option(min=0.0)] = 1.0,
+    max_steps: Annotated[int | None, typer.Option(min=1, help="Stop after this many steps.")] = None,
+    eval_every: Annotated[int, typer.Option(min=0, help="Dev scoring interval in steps (0: per epoch).")] = 0,
+    time_budget: Annotated[
+        float | None, typer.Option(help="Stop training after this many seconds (then score and export).")
+    ] = None,
+    dev_fraction: Annotated[float, typer.Option(min=0.0, max=0.5)] = 0.04,
+    seed: Annotated[int, typer.Option()] = 0,
+    threads: Annotated[int, typer.Option(min=1, help="torch and CTranslate2 CPU threads.")] = 2,
+    cache_dir: Annotated[Path, typer.Option(help="Where encoder outputs are cached.")] = DEFAULT_CACHE,
+    lora_rank: Annotated[int, typer.Option(min=1)] = 16,
+) -> None:
+    """Fine-tune, pick the checkpoint with the best dev WER, and export it as CTranslate2 int8."""
+    _require_train_extra()
+    from awaaz.train.data import find_manifests, load_training_clips, split_dev
+    from awaaz.train.features import EncoderCache, precompute_encoder_outputs
+    from awaaz.train.loop import TrainConfig, Trainer, uses_cached_encoder
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    if mode not in ("decoder", "full", "lora"):
+        raise typer.BadParameter("mode must be decoder, full or lora", param_hint="--mode")
+    files = [m for path in manifests for m in (find_manifests(path) if path.is_dir() else [path])]
+    if not files:
+        raise typer.BadParameter("no manifest.tsv found", param_hint="MANIFEST")
+    if base_model is None:
+        from awaaz.config import get_settings
+        from awaaz.models.default import prepare_base_model
+
+        base_model = prepare_base_model(get_settings().model_dir)
+    clips = load_training_clips(files)
+    train, dev = split_dev(clips, fraction=dev_fraction, seed=seed)
+    typer.echo(f"{len(train)} training clips, {len(dev)} dev clips from {len(files)} manifests", err=True)
+    config = TrainConfig(
+        mode=mode,  # type: ignore[arg-type]
+        learning_rate=learning_rate,
+        batch_size=batch_size,
+        epochs=epochs,
+        max_steps=max_steps,
+        eval_every=eval_every,
+        time_budget_s=time_budget,
+        seed=seed,
+        threads=threads,
+        lora_rank=lora_rank,
+    )
+    cache = EncoderCache(cache_dir / "encoder" / f"{base_model.name}-int8")
+    if uses_cached_encoder(config):
+        with typer.progressbar(length=len(clips), label="Encoding clips (once)", file=None) as bar:
+            last = 0
+
+            def advance(done: int, _total: int) -> None:
+                nonlocal last
+                bar.update(done - last)
+                last = done
+
+            precompute_encoder_outputs([*train, *dev], base_model, cache, threads=threads, progress=advance)
+    trainer = Trainer(
+        base_model, out, config, cache, report=lambda row: typer.echo(json.dumps(row), err=True)
+    )
+    result = trainer.train(train, dev)
+    summary = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(result).items() if k != "history"}
+    (out / "result.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    typer.echo(json.dumps(summary, indent=2))
