@@ -50,6 +50,8 @@ class TrainConfig:
     weight_decay: float = 0.0
     max_grad_norm: float = 1.0
     eval_every: int = 0
+    log_every: int = 10
+    """Log the mean training loss every this many steps."""
     time_budget_s: float | None = None
     """Stop (and score) once training has run this long, even before ``max_steps``."""
     """Score the dev set every this many steps (0: only at the end of each epoch)."""
@@ -416,7 +418,7 @@ class Trainer:
                 scheduler.step()
                 step += 1
                 window.append(float(loss))
-                if step % 10 == 0 or step == total:
+                if step % cfg.log_every == 0 or step == total:
                     self._emit(
                         {
                             "step": step,
