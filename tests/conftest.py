@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,7 +97,7 @@ def _packed(samples: np.ndarray) -> np.ndarray:
 
 @pytest.fixture(scope="session")
 def model_dir() -> Path:
-    """The configured model cache (AWAAZ_MODEL_DIR or the user cache), where `make test` prepared the model."""
+    """The configured model cache (AWAAZ_MODEL_DIR or the user cache) that `make test` prepared."""
     from awaaz.config import Settings
 
     return Settings().model_dir
@@ -113,8 +112,8 @@ def default_model_path(model_dir: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def settings(model_dir: Path) -> Iterator[object]:
+def settings(model_dir: Path) -> object:
     """Settings pointing at the session's model cache."""
     from awaaz.config import Settings
 
-    yield Settings(model_dir=model_dir)
+    return Settings(model_dir=model_dir)

@@ -39,7 +39,9 @@ def test_transcribe_a_directory_to_srt_files(tmp_path: Path, hindi_clips: list[C
     for clip in hindi_clips[:2]:
         shutil.copy(clip.path, inbox)
     (inbox / "broken.wav").write_bytes(b"RIFF but not really a wav file at all")
-    result = runner.invoke(app, ["transcribe", str(inbox), "--format", "srt", "--output", str(tmp_path / "out")])
+    result = runner.invoke(
+        app, ["transcribe", str(inbox), "--format", "srt", "--output", str(tmp_path / "out")]
+    )
     assert result.exit_code == 1  # one file failed...
     assert "broken.wav" in result.output
     written = sorted(p.name for p in (tmp_path / "out").iterdir())  # ...and the others were still written
@@ -52,7 +54,9 @@ def test_transcribe_a_directory_to_srt_files(tmp_path: Path, hindi_clips: list[C
 @pytest.mark.model
 @pytest.mark.usefixtures("env", "default_model_path")
 def test_transcribe_json_to_stdout_with_words(hindi_clips: list[Clip]) -> None:
-    result = runner.invoke(app, ["transcribe", str(hindi_clips[0].path), "--format", "json", "--word-timestamps"])
+    result = runner.invoke(
+        app, ["transcribe", str(hindi_clips[0].path), "--format", "json", "--word-timestamps"]
+    )
     assert result.exit_code == 0, result.output
     body = json.loads(result.stdout[result.stdout.index("{") :])
     assert body["language"] == "hindi"

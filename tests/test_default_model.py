@@ -15,7 +15,12 @@ from awaaz.models.integrity import concatenate, publish_directory, remove_stale_
 def test_prepare_assembles_verifies_and_reuses(tmp_path: Path) -> None:
     path = default.prepare_base_model(tmp_path)
     assert default.is_prepared(tmp_path)
-    assert {p.name for p in path.iterdir()} >= {"model.bin", "config.json", "tokenizer.json", "vocabulary.txt"}
+    assert {p.name for p in path.iterdir()} >= {
+        "model.bin",
+        "config.json",
+        "tokenizer.json",
+        "vocabulary.txt",
+    }
     verify_sha256(path / "model.bin", default.BASE_MODEL_SHA256)
     mtime = (path / "model.bin").stat().st_mtime_ns
     assert default.prepare_base_model(tmp_path) == path
@@ -32,7 +37,9 @@ def test_an_unverified_copy_is_rebuilt(tmp_path: Path) -> None:
     verify_sha256(target / "model.bin", default.BASE_MODEL_SHA256)
 
 
-def test_a_checksum_mismatch_is_refused_and_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_checksum_mismatch_is_refused_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(default, "BASE_MODEL_SHA256", "0" * 64)
     with pytest.raises(ModelIntegrityError, match="Reinstall"):
         default.prepare_base_model(tmp_path)

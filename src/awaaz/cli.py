@@ -6,7 +6,7 @@ import json
 import logging
 import sys
 from collections.abc import Iterable
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -24,7 +24,7 @@ app.add_typer(models_app, name="models")
 AUDIO_SUFFIXES = {".wav", ".mp3", ".flac", ".ogg", ".opus", ".webm", ".m4a", ".aac", ".mp4", ".mpga", ".mpeg"}
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     """File formats ``awaaz transcribe`` can write."""
 
     txt = "txt"
@@ -101,7 +101,8 @@ def _transcribe_one(
     from awaaz.service import TranscriptionService
     from awaaz.types import CompletedTranscription, TranscribeOptions
 
-    assert isinstance(service, TranscriptionService) and isinstance(options, TranscribeOptions)
+    assert isinstance(service, TranscriptionService)
+    assert isinstance(options, TranscribeOptions)
     engine = service.models.get(model)
     audio = decode_audio(path)
     running = engine.transcribe(audio, options)

@@ -5,10 +5,10 @@ Every message says what went wrong and how to fix it.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class ErrorKind(str, Enum):
+class ErrorKind(StrEnum):
     """What sort of failure an error is; the API layer maps each kind to one status code."""
 
     BAD_INPUT = "bad_input"

@@ -21,7 +21,9 @@ def _upload(clip: Clip, ext: str | None = None) -> tuple[str, bytes]:
 
 
 def test_json_returns_devanagari_text(client: OpenAI, hindi_clips: list[Clip]) -> None:
-    result = client.audio.transcriptions.create(model="whisper-1", file=_upload(hindi_clips[0]), language="hi")
+    result = client.audio.transcriptions.create(
+        model="whisper-1", file=_upload(hindi_clips[0]), language="hi"
+    )
     assert result.text.strip()
     assert is_devanagari_text(result.text), result.text
 
@@ -44,13 +46,17 @@ def test_text_format_is_plain_text(client: OpenAI, hindi_clips: list[Clip]) -> N
 
 
 def test_srt_and_vtt_have_cues(client: OpenAI, hindi_clips: list[Clip]) -> None:
-    srt = client.audio.transcriptions.create(model="whisper-1", file=_upload(hindi_clips[3]), response_format="srt")
+    srt = client.audio.transcriptions.create(
+        model="whisper-1", file=_upload(hindi_clips[3]), response_format="srt"
+    )
     assert isinstance(srt, str)
     lines = srt.strip().splitlines()
     assert lines[0] == "1"
     assert " --> " in lines[1]
     assert "," in lines[1]
-    vtt = client.audio.transcriptions.create(model="whisper-1", file=_upload(hindi_clips[3]), response_format="vtt")
+    vtt = client.audio.transcriptions.create(
+        model="whisper-1", file=_upload(hindi_clips[3]), response_format="vtt"
+    )
     assert isinstance(vtt, str)
     assert vtt.startswith("WEBVTT\n\n")
     assert "." in vtt.splitlines()[2]
@@ -130,7 +136,9 @@ def _error(response: object) -> dict[str, str]:
     return body["error"]  # type: ignore[no-any-return]
 
 
-def test_zero_byte_file_is_400_and_server_stays_up(client: OpenAI, http: TestClient, hindi_clips: list[Clip]) -> None:
+def test_zero_byte_file_is_400_and_server_stays_up(
+    client: OpenAI, http: TestClient, hindi_clips: list[Clip]
+) -> None:
     with pytest.raises(openai.BadRequestError) as info:
         client.audio.transcriptions.create(model="whisper-1", file=("empty.wav", b""))
     assert info.value.status_code == 400
@@ -193,7 +201,9 @@ def test_streamed_body_over_the_limit_is_cut_off_with_413(http: TestClient) -> N
         ),
     ],
 )
-def test_bad_parameters_are_422(http: TestClient, hindi_clips: list[Clip], data: dict[str, str], param: str) -> None:
+def test_bad_parameters_are_422(
+    http: TestClient, hindi_clips: list[Clip], data: dict[str, str], param: str
+) -> None:
     response = http.post("/v1/audio/transcriptions", files={"file": _upload(hindi_clips[0])}, data=data)
     assert response.status_code == 422, response.text
     assert _error(response)["param"] == param

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -36,7 +37,7 @@ def error_body(message: str, status: int, code: str, param: str | None = None) -
 
 
 def error_response(
-    message: str, status: int, code: str, param: str | None = None, headers: dict[str, str] | None = None
+    message: str, status: int, code: str, param: str | None = None, headers: Mapping[str, str] | None = None
 ) -> JSONResponse:
     """A JSON error response in OpenAI's shape."""
     return JSONResponse(error_body(message, status, code, param), status_code=status, headers=headers)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -12,12 +13,12 @@ MULTIPART_SLACK = 256 * 1024
 """Room for multipart boundaries and the small form fields around the file."""
 
 
-class _BodyTooLarge(Exception):
-    pass
+class _BodyTooLargeError(Exception):
+    """Raised inside the app when the body passes the limit; never escapes the middleware."""
 
 
 class BodySizeLimitMiddleware:
-    """Answer 413 as soon as a request body grows past ``limit_bytes`` (or its Content-Length says it will)."""
+    """Answer 413 once a request body grows past ``limit_bytes`` (or its Content-Length says it will)."""
 
     def __init__(self, app: ASGIApp, limit_bytes: int) -> None:
         self.app = app
@@ -43,7 +44,7 @@ class BodySizeLimitMiddleware:
                 received += len(message.get("body", b""))
                 if received > self.limit:
                     exceeded = True
-                    raise _BodyTooLarge
+                    raise _BodyTooLargeError
             return message
 
         async def guarded_send(message: Message) -> None:
@@ -53,10 +54,8 @@ class BodySizeLimitMiddleware:
             started = started or message["type"] == "http.response.start"
             await send(message)
 
-        try:
+        with contextlib.suppress(_BodyTooLargeError):
             await self.app(scope, limited_receive, guarded_send)
-        except _BodyTooLarge:
-            pass
         if exceeded and not started:
             await self._reject(send)
 
