@@ -51,6 +51,8 @@ class TrainConfig:
     max_grad_norm: float = 1.0
     eval_every: int = 0
     log_every: int = 10
+    score_base: bool = True
+    """Score the starting model on dev first (a checkpoint must beat it to be chosen)."""
     """Log the mean training loss every this many steps."""
     time_budget_s: float | None = None
     """Stop (and score) once training has run this long, even before ``max_steps``."""
@@ -324,9 +326,9 @@ class Trainer:
 
     # ---- scoring ----------------------------------------------------------------------------------
     def score_ct2(
-        self, ct2_dir: Path, clips: Sequence[Clip], batch_size: int = 8
+        self, ct2_dir: Path, clips: Sequence[Clip], batch_size: int = 8, beam_size: int = 1
     ) -> tuple[float, float, list[str]]:
-        """Greedy-decode ``clips`` with the CTranslate2 model in ``ct2_dir``; return (WER, CER, hypotheses).
+        """Decode ``clips`` with the CTranslate2 model in ``ct2_dir``; return (WER, CER, hypotheses).
 
         Uses precomputed encoder outputs when the cache has every clip, else encodes the audio. Decodes in
         timestamp mode (as faster-whisper does) and drops the timestamp tokens.
@@ -348,7 +350,7 @@ class Trainer:
             results = model.generate(
                 ctranslate2.StorageView.from_array(np.ascontiguousarray(feats)),
                 [[t.sot, t.lang, t.transcribe]] * len(chunk),
-                beam_size=1,
+                beam_size=beam_size,
                 max_length=224,
                 suppress_blank=True,
                 suppress_tokens=[-1, *self._suppress],
@@ -396,7 +398,7 @@ class Trainer:
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: _lr_factor(s, total, warmup))
         eval_every = cfg.eval_every or steps_per_epoch
         trainable = sum(p.numel() for p in params)
-        base_wer, base_cer = self._evaluate(model, dev, tokenizer)
+        base_wer, base_cer = self._evaluate(model, dev, tokenizer) if cfg.score_base else (math.inf, math.inf)
         self._emit(
             {"step": 0, "dev_wer": base_wer, "dev_cer": base_cer, "trainable": trainable, "total": total}
         )
@@ -417,7 +419,7 @@ class Trainer:
                 optimizer.step()
                 scheduler.step()
                 step += 1
-                window.append(float(loss))
+                window.append(float(loss.detach()))
                 if step % cfg.log_every == 0 or step == total:
                     self._emit(
                         {

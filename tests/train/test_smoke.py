@@ -1,0 +1,92 @@
+"""CI smoke test of ``awaaz train``'s loop: a few decoder steps on a handful of clips, then the export serves.
+
+Runs in ``make test`` (which prepares the default model); skips with a reason when the ``train`` extra
+(torch, transformers) is not installed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from awaaz.audio import decode_audio
+from awaaz.train.data import Clip
+from awaaz.train.features import EncoderCache, precompute_encoder_outputs
+from awaaz.types import TranscribeOptions
+
+pytest.importorskip("torch", reason="the train extra (torch) is not installed: pip install -e '.[train]'")
+pytest.importorskip("transformers", reason="the train extra (transformers) is not installed")
+
+pytestmark = [pytest.mark.model, pytest.mark.timeout(900)]  # ~2 min on an idle 2-core machine
+
+
+@pytest.fixture(scope="module")
+def encoder_cache(
+    default_model_path: Path, train_clips: list[Clip], tmp_path_factory: pytest.TempPathFactory
+) -> EncoderCache:
+    cache = EncoderCache(tmp_path_factory.mktemp("encoder"))
+    assert precompute_encoder_outputs(train_clips, default_model_path, cache) == len(train_clips)
+    assert precompute_encoder_outputs(train_clips, default_model_path, cache) == 0  # cached
+    assert cache.load(train_clips[0]).shape == (1500, 512)
+    return cache
+
+
+def test_decoder_steps_lower_the_loss_and_the_export_serves(
+    default_model_path: Path, train_clips: list[Clip], encoder_cache: EncoderCache, tmp_path: Path
+) -> None:
+    from awaaz.engines.whisper_ct2 import WhisperCT2Engine, WhisperSettings
+    from awaaz.train.loop import TrainConfig, Trainer
+
+    config = TrainConfig(
+        mode="decoder",
+        learning_rate=5e-5,
+        warmup_fraction=0.2,
+        batch_size=2,
+        epochs=100,
+        max_steps=6,
+        eval_every=6,
+        log_every=1,
+        timestamp_fraction=0.0,
+        score_base=False,
+        seed=0,
+    )
+    trainer = Trainer(default_model_path, tmp_path / "run", config, encoder_cache, report=lambda _: None)
+    result = trainer.train(train_clips, train_clips[:2])
+
+    losses = [row["loss"] for row in result.history if "loss" in row]
+    assert len(losses) == 6
+    first_epoch, last_epoch = sum(losses[:3]) / 3, sum(losses[-3:]) / 3
+    assert last_epoch < 0.9 * first_epoch, losses
+    assert [row["step"] for row in result.history if "dev_wer" in row] == [0, 6]
+    assert result.best_step == 6
+    assert (tmp_path / "run" / "log.jsonl").is_file()
+
+    engine = WhisperCT2Engine("smoke", result.ct2_dir, WhisperSettings(beam_size=1, vad_filter=False))
+    try:
+        done = engine.transcribe(
+            decode_audio(train_clips[0].audio), TranscribeOptions(language="hi")
+        ).collect()
+    finally:
+        engine.close()
+    assert done.info.language == "hi"
+    assert done.info.model == "smoke"
+
+
+@pytest.mark.slow
+def test_lora_adapters_train_and_merge_into_a_plain_export(
+    default_model_path: Path, train_clips: list[Clip], encoder_cache: EncoderCache, tmp_path: Path
+) -> None:
+    pytest.importorskip("peft", reason="the train extra (peft) is not installed")
+    from awaaz.train.ct2_reader import read_ct2_model
+    from awaaz.train.loop import TrainConfig, Trainer
+
+    config = TrainConfig(
+        mode="lora", learning_rate=1e-3, batch_size=3, max_steps=2, eval_every=2, log_every=1, lora_rank=4
+    )
+    trainer = Trainer(default_model_path, tmp_path / "run", config, encoder_cache, report=lambda _: None)
+    result = trainer.train(train_clips, train_clips[:2])
+    first = next(row for row in result.history if row.get("step") == 0)
+    assert 0 < first["trainable"] < 2_000_000  # adapters only
+    exported = read_ct2_model(result.ct2_dir / "model.bin")
+    assert not any("lora" in name for name in exported.variables)
