@@ -46,7 +46,7 @@ CLIP_S = 10.0
 ENCODER_GFLOP = 87.4
 """Whisper base encoder, one 30 s window (1500 positions, d=512, 6 layers, FFN 2048): 56.6 GFLOP of linear
 layers, 27.6 of attention matmuls, 3.1 of the two convolutions (see docs/PERFORMANCE.md)."""
-CLIP_SOURCE = "ai4bharat_noa/audio/news/Regional-Shimla-Hindi-1945-201865202838/sent_52.flac"
+CLIP_SOURCE = "ai4bharat_noa/audio/news/Regional-Dehradun-Hindi-1830-2019915185934/sent_43.flac"
 
 
 # --- the clip ------------------------------------------------------------------------------------
@@ -370,7 +370,7 @@ def main() -> None:
     port = free_port()
     awaaz = start_server(
         "awaaz",
-        [str(Path(sys.executable).parent / "awaaz"), "serve"],
+        [sys.executable, str(BENCH / "serve.py")],
         {
             "AWAAZ_PORT": str(port),
             "AWAAZ_MODEL_DIR": str(model_dir),

@@ -19,7 +19,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -139,6 +139,14 @@ class TranscriptionService:
             stop.set()  # the client went away: stop at the next segment
             raise
         return timed.result
+
+    def preload(self, model: str | None = None) -> Future[Engine]:
+        """Load ``model`` in one of the service's long-lived worker threads; the future gives the engine.
+
+        Load models here rather than in a short-lived thread: a CTranslate2 model loaded in a thread that
+        then exits ran 5-10x slower in our measurements (docs/PERFORMANCE.md).
+        """
+        return self._executor.submit(self.models.get, model)
 
     def close(self) -> None:
         """Stop taking work and let running transcriptions finish in the background."""
