@@ -50,7 +50,7 @@ class Recorder:
 
 def test_concurrent_calls_with_one_key_share_one_batch_and_get_their_own_results() -> None:
     recorder = Recorder()
-    batcher = MicroBatcher(recorder, max_size=8, max_wait_s=WAIT_S, peers=lambda: 4)
+    batcher = MicroBatcher(recorder, max_size=8, max_wait_s=WAIT_S, ready=lambda n: n >= 4)
     results = _in_threads([lambda i=i: batcher.submit("k", i) for i in range(4)])  # type: ignore[misc]
     assert results == [0, 2, 4, 6]
     assert batcher.batch_sizes == [4]
@@ -59,7 +59,7 @@ def test_concurrent_calls_with_one_key_share_one_batch_and_get_their_own_results
 
 def test_calls_with_different_keys_never_share_a_batch() -> None:
     recorder = Recorder()
-    batcher = MicroBatcher(recorder, max_size=8, max_wait_s=0.05, peers=lambda: 4)
+    batcher = MicroBatcher(recorder, max_size=8, max_wait_s=0.05, ready=lambda n: n >= 4)
     results = _in_threads([lambda i=i: batcher.submit("ab"[i % 2], i) for i in range(4)])  # type: ignore[misc]
     assert results == [0, 2, 4, 6]
     for key, items in recorder.batches:
@@ -68,7 +68,7 @@ def test_calls_with_different_keys_never_share_a_batch() -> None:
 
 def test_batches_never_exceed_max_size() -> None:
     recorder = Recorder()
-    batcher = MicroBatcher(recorder, max_size=2, max_wait_s=0.05, peers=lambda: 5)
+    batcher = MicroBatcher(recorder, max_size=2, max_wait_s=0.05, ready=lambda n: n >= 5)
     results = _in_threads([lambda i=i: batcher.submit("k", i) for i in range(5)])  # type: ignore[misc]
     assert results == [0, 2, 4, 6, 8]
     assert max(batcher.batch_sizes) <= 2
@@ -76,13 +76,13 @@ def test_batches_never_exceed_max_size() -> None:
 
 
 def test_a_call_alone_does_not_wait_for_company() -> None:
-    batcher = MicroBatcher(Recorder(), max_size=8, max_wait_s=3600.0)  # peers() is 1: run at once
+    batcher = MicroBatcher(Recorder(), max_size=8, max_wait_s=3600.0)  # ready at once: run alone
     assert batcher.submit("k", 21) == 42
     assert batcher.batch_sizes == [1]
 
 
 def test_a_failing_batch_fails_every_caller() -> None:
-    batcher = MicroBatcher(Recorder(), max_size=8, max_wait_s=WAIT_S, peers=lambda: 2)
+    batcher = MicroBatcher(Recorder(), max_size=8, max_wait_s=WAIT_S, ready=lambda n: n >= 2)
 
     def call(item: int) -> str:
         try:

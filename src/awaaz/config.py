@@ -64,7 +64,8 @@ class Settings(BaseSettings):
     max_queue: int = Field(
         16,
         ge=0,
-        description="Transcriptions that may wait for a free slot; past this, requests get 429 + Retry-After.",
+        description="Transcriptions that may wait for a free slot; past this, requests get 429 and a "
+        "Retry-After header.",
     )
     request_timeout_s: float = Field(
         300.0,
@@ -78,9 +79,10 @@ class Settings(BaseSettings):
         "batch (1: no batching).",
     )
     batch_wait_ms: float = Field(
-        30.0,
+        500.0,
         ge=0,
-        description="How long a model call waits for calls of other running requests to join its batch.",
+        description="Longest a model call waits for other running requests (still decoding audio or running "
+        "VAD) to join its batch; it never waits once every running request is in a model call.",
     )
     log_level: str = Field("info", description="Log level of the server (debug, info, warning, error).")
 

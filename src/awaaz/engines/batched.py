@@ -30,7 +30,6 @@ O = TypeVar("O")  # noqa: E741
 class _Batch(Generic[I, O]):
     items: list[I] = field(default_factory=list)
     closed: bool = False
-    full: threading.Event = field(default_factory=threading.Event)
     done: threading.Event = field(default_factory=threading.Event)
     results: list[O] = field(default_factory=list)
     error: BaseException | None = None
@@ -39,9 +38,10 @@ class _Batch(Generic[I, O]):
 class MicroBatcher(Generic[K, I, O]):
     """Runs concurrent :meth:`submit` calls that share a key as one call of ``run``, from many threads.
 
-    The first caller of a batch leads it: it waits up to ``max_wait_s`` for others to join (no longer than
-    needed: it stops once the batch holds ``max_size`` items or as many as ``peers()`` says are running),
-    then runs the batch in its own thread and wakes the others. No background thread is involved.
+    The first caller of a batch leads it: it waits up to ``max_wait_s`` for others to join, and no longer
+    than needed: it stops once the batch holds ``max_size`` items or ``ready(len(items))`` is true (the
+    owner knows when nobody else can come soon, and calls :meth:`poke` when that may have changed). Then
+    it runs the batch in its own thread and wakes the others. No background thread is involved.
     """
 
     def __init__(
@@ -50,15 +50,15 @@ class MicroBatcher(Generic[K, I, O]):
         *,
         max_size: int,
         max_wait_s: float,
-        peers: Callable[[], int] = lambda: 1,
+        ready: Callable[[int], bool] = lambda _: True,
     ) -> None:
         if max_size < 1:
             raise ValueError("max_size must be >= 1")
         self._run = run
         self.max_size = max_size
         self.max_wait_s = max_wait_s
-        self._peers = peers
-        self._lock = threading.Lock()
+        self._ready = ready
+        self._lock = threading.Condition()
         self._open: dict[K, _Batch[I, O]] = {}
         self.batch_sizes: list[int] = []
         """The size of every batch run so far (for tests and statistics)."""
@@ -72,7 +72,7 @@ class MicroBatcher(Generic[K, I, O]):
                 batch = self._open[key] = _Batch()
             index = len(batch.items)
             batch.items.append(item)
-            if len(batch.items) >= min(self.max_size, max(1, self._peers())):
+            if len(batch.items) >= self.max_size or self._ready(len(batch.items)):
                 self._close(key, batch)
         if leader:
             self._lead(key, batch)
@@ -88,11 +88,18 @@ class MicroBatcher(Generic[K, I, O]):
             batch.closed = True
             if self._open.get(key) is batch:
                 del self._open[key]
-            batch.full.set()
+            self._lock.notify_all()
+
+    def poke(self) -> None:
+        """Make waiting batch leaders check ``ready`` again."""
+        with self._lock:
+            self._lock.notify_all()
 
     def _lead(self, key: K, batch: _Batch[I, O]) -> None:
-        batch.full.wait(self.max_wait_s)
         with self._lock:
+            self._lock.wait_for(
+                lambda: batch.closed or self._ready(len(batch.items)), timeout=self.max_wait_s
+            )
             self._close(key, batch)
             self.batch_sizes.append(len(batch.items))
         try:
@@ -139,14 +146,15 @@ class BatchingWhisper:
     def __init__(self, model: Any, *, max_batch_size: int, max_wait_s: float) -> None:
         self._model = model
         self._active = 0
-        self._active_lock = threading.Lock()
+        self._inside = 0
+        self._count_lock = threading.Lock()
         enabled = max_batch_size > 1 and getattr(model, "device", "cpu") == "cpu"
         size = max_batch_size if enabled else 1
         self.encoder = MicroBatcher(
-            self._encode_batch, max_size=size, max_wait_s=max_wait_s, peers=self.active
+            self._encode_batch, max_size=size, max_wait_s=max_wait_s, ready=self._ready
         )
         self.decoder = MicroBatcher(
-            self._generate_batch, max_size=size, max_wait_s=max_wait_s, peers=self.active
+            self._generate_batch, max_size=size, max_wait_s=max_wait_s, ready=self._ready
         )
 
     def __getattr__(self, name: str) -> Any:
@@ -156,16 +164,34 @@ class BatchingWhisper:
         """How many transcriptions are running on this model now (see :meth:`participant`)."""
         return self._active
 
+    def _ready(self, _: int) -> bool:
+        # Close a batch once every running transcription is inside a model call (this batch or another):
+        # the others are still decoding audio or running VAD, and will join within moments.
+        return self._inside >= self._active
+
+    def _count(self, active: int = 0, inside: int = 0) -> None:
+        with self._count_lock:
+            self._active += active
+            self._inside += inside
+        self.encoder.poke()
+        self.decoder.poke()
+
     @contextmanager
     def participant(self) -> Iterator[None]:
         """Count one transcription as running for the ``with`` block, so batches wait for it to join."""
-        with self._active_lock:
-            self._active += 1
+        self._count(active=1)
         try:
             yield
         finally:
-            with self._active_lock:
-                self._active -= 1
+            self._count(active=-1)
+
+    @contextmanager
+    def _in_model_call(self) -> Iterator[None]:
+        self._count(inside=1)
+        try:
+            yield
+        finally:
+            self._count(inside=-1)
 
     # faster-whisper calls these two with one window / one prompt at a time.
 
@@ -173,7 +199,8 @@ class BatchingWhisper:
         """Encode one window of features, in a batch with other threads' windows of the same shape."""
         if to_cpu or self.encoder.max_size == 1:
             return self._model.encode(features, to_cpu=to_cpu)
-        return self.encoder.submit(tuple(features.shape[1:]), features)
+        with self._in_model_call():
+            return self.encoder.submit(tuple(features.shape[1:]), features)
 
     def generate(
         self, encoder_output: ctranslate2.StorageView, prompts: list[list[int]], **kwargs: Any
@@ -182,7 +209,8 @@ class BatchingWhisper:
         if len(prompts) != 1 or self.decoder.max_size == 1:
             return list(self._model.generate(encoder_output, prompts, **kwargs))
         key = (len(prompts[0]), tuple(encoder_output.shape[1:]), _freeze(kwargs))
-        return [self.decoder.submit(key, (encoder_output, prompts[0], kwargs))]
+        with self._in_model_call():
+            return [self.decoder.submit(key, (encoder_output, prompts[0], kwargs))]
 
     def _encode_batch(
         self, _: Hashable, items: list[ctranslate2.StorageView]
