@@ -68,3 +68,7 @@ def eval_command(
     if out is not None:
         report.write_json(out)
         typer.echo(f"report written to {out}")
+
+
+if __name__ == "__main__":
+    app()

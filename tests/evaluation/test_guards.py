@@ -63,3 +63,8 @@ def test_punctuation_guard_keeps_question_mark_comma_and_byte_pieces() -> None:
     assert suppressed == {"!", '"', "Ġ(", "Ġ..."}
     everything = {vocabulary[i] for i in punctuation_token_ids(vocabulary, len(vocabulary), frozenset())}
     assert everything == {"!", ",", "?", "Ġ?", '"', "Ġ(", "Ġ..."}
+
+
+def test_engine_defaults_are_the_chosen_variant() -> None:
+    defaults = WhisperSettings()
+    assert guards.variant_settings("chosen", defaults) == defaults

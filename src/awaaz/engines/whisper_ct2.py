@@ -27,11 +27,20 @@ MAX_LENGTH = 448
 WINDOW_S = 30.0
 MIN_NEW_TOKENS = 16
 """Added to every duration bound: room for timestamps and the end token of very short clips."""
+NEW_TOKENS_BUCKET = 32
+"""Duration bounds are rounded up to a multiple of this."""
+DEFAULT_HINDI_PROMPT = "यह हिंदी में बोला गया एक वाक्य है।"
+"""A neutral Hindi sentence ("this is a sentence spoken in Hindi"), taken from no data set."""
 
 
 @dataclass(frozen=True, slots=True)
 class WhisperSettings:
-    """How to load and run a Whisper CTranslate2 model."""
+    """How to load and run a Whisper CTranslate2 model.
+
+    The guard defaults (script guard, steering prompt, one decode per window bounded by the audio's length,
+    repetition penalty 1.1, loop collapser) were chosen on train clips: see docs/ACCURACY.md, "Devanagari and
+    loop guards (base model)".
+    """
 
     device: str = "cpu"
     compute_type: str = "int8"
@@ -46,20 +55,20 @@ class WhisperSettings:
     kept_punctuation: str = "?,"
     """Punctuation the punctuation guard lets through. The danda is always kept: it is spelled with byte
     pieces that also spell Devanagari letters."""
-    hindi_prompt: str | None = None
+    hindi_prompt: str | None = DEFAULT_HINDI_PROMPT
     """For language ``hi`` when the request gives no prompt: Devanagari text put before every 30 s window as
     if it had been said just before (faster-whisper's ``hotwords``), which steers the script and style."""
     compression_ratio_threshold: float = 2.4
     """Fall back to a higher temperature when a window's text compresses better than this (a loop)."""
-    temperature_fallback: bool = True
+    temperature_fallback: bool = False
     """Retry a failed window at temperatures 0.2 .. 1.0; when False, decode once at the asked temperature."""
     no_repeat_ngram_size: int = 0
     """Forbid any token n-gram of this size from occurring twice (0: off)."""
-    repetition_penalty: float = 1.0
+    repetition_penalty: float = 1.1
     """Penalty on the scores of tokens already generated (1.0: off)."""
-    max_tokens_per_second: float | None = None
+    max_tokens_per_second: float | None = 30.0
     """Bound each window's new tokens by the audio's duration (seconds, at most 30) times this (None: 448)."""
-    collapse_loops: bool = False
+    collapse_loops: bool = True
     """Rewrite each segment's text with :func:`awaaz.text.loops.collapse_loops` (word timings are kept)."""
 
 
@@ -103,7 +112,7 @@ class WhisperCT2Engine:
 
     @property
     def suppressed_for_hindi(self) -> int:
-        """How many vocabulary tokens are suppressed for language hi (script guard, plus punctuation guard)."""
+        """How many vocabulary tokens are suppressed for language hi (script and punctuation guards)."""
         return len(self._hindi_suppress)
 
     def transcribe(self, audio: Audio, options: TranscribeOptions) -> Transcription:
@@ -130,6 +139,8 @@ class WhisperCT2Engine:
         if rate is None:
             return None
         bound = math.ceil(rate * min(duration, WINDOW_S)) + MIN_NEW_TOKENS
+        # Rounded up to a bucket so that concurrent requests of similar length can share a batched call.
+        bound = -(-bound // NEW_TOKENS_BUCKET) * NEW_TOKENS_BUCKET
         # The decoder's prompt shares the 448 positions: the task tokens, the steering prompt, and a caller's
         # prompt of up to half of them; past that cap, leave the bound to faster-whisper.
         cap = MAX_LENGTH - 8 - self._steering_tokens - (MAX_LENGTH // 2 if options.prompt else 0)

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from awaaz.config import get_settings
-from awaaz.engines.whisper_ct2 import WhisperSettings
+from awaaz.engines.whisper_ct2 import DEFAULT_HINDI_PROMPT, WhisperSettings
 from awaaz.evaluation.engine import build_engine, whisper_settings_from
 from awaaz.evaluation.manifest import ManifestEntry, read_manifests
 from awaaz.evaluation.report import EvalReport, Summary
@@ -39,8 +39,7 @@ ORIGINAL_GUARDS: dict[str, Any] = {
 }
 """The guard settings the engine shipped with before this measurement ("current suppression")."""
 
-HINDI_PROMPT = "यह हिंदी में बोला गया एक वाक्य है।"
-"""A neutral Hindi sentence ("this is a sentence spoken in Hindi"), not taken from any data set."""
+HINDI_PROMPT = DEFAULT_HINDI_PROMPT
 
 _BOUNDED: dict[str, Any] = {"temperature_fallback": False, "max_tokens_per_second": 30.0}
 
@@ -67,6 +66,27 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "kept_punctuation": "",
     },
     "bounded+prompt+rep1.1": {**_BOUNDED, "hindi_prompt": HINDI_PROMPT, "repetition_penalty": 1.1},
+    "chosen": {**_BOUNDED, "hindi_prompt": HINDI_PROMPT, "repetition_penalty": 1.1, "collapse_loops": True},
+    "bounded+prompt+rep1.2": {**_BOUNDED, "hindi_prompt": HINDI_PROMPT, "repetition_penalty": 1.2},
+    "bounded+prompt+rep1.1+ngram10": {
+        **_BOUNDED,
+        "hindi_prompt": HINDI_PROMPT,
+        "repetition_penalty": 1.1,
+        "no_repeat_ngram_size": 10,
+    },
+    "bounded+prompt+rep1.1+punct_all": {
+        **_BOUNDED,
+        "hindi_prompt": HINDI_PROMPT,
+        "repetition_penalty": 1.1,
+        "suppress_punctuation": True,
+        "kept_punctuation": "",
+    },
+    "bounded+prompt+rep1.1-script_guard": {
+        **_BOUNDED,
+        "hindi_prompt": HINDI_PROMPT,
+        "repetition_penalty": 1.1,
+        "force_devanagari": False,
+    },
 }
 """Each variant's changes to :data:`ORIGINAL_GUARDS`."""
 
