@@ -68,3 +68,14 @@ def test_punctuation_guard_keeps_question_mark_comma_and_byte_pieces() -> None:
 def test_engine_defaults_are_the_chosen_variant() -> None:
     defaults = WhisperSettings()
     assert guards.variant_settings("chosen", defaults) == defaults
+
+
+def test_describe_names_each_change() -> None:
+    assert guards.describe({}) == "(original defaults)"
+    assert guards.describe(guards.VARIANTS["bounded+punct"]) == (
+        "no fallback, <= 30 tokens/s, punctuation suppressed but '?,'"
+    )
+    assert (
+        guards.describe({"suppress_punctuation": True, "kept_punctuation": ""})
+        == "all punctuation suppressed"
+    )

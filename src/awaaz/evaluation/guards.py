@@ -117,10 +117,36 @@ TABLE_HEADER = (
 )
 
 
+def describe(changes: dict[str, Any]) -> str:
+    """A short human description of a variant's changes to the original guards."""
+    words = []
+    for key, value in changes.items():
+        if key == "force_devanagari":
+            words.append("script guard" if value else "no script guard")
+        elif key == "temperature_fallback":
+            words.append("fallback" if value else "no fallback")
+        elif key == "max_tokens_per_second":
+            words.append(f"<= {value:g} tokens/s")
+        elif key == "hindi_prompt":
+            words.append("Hindi prompt" if value else "no prompt")
+        elif key == "repetition_penalty":
+            words.append(f"repetition penalty {value:g}")
+        elif key == "no_repeat_ngram_size":
+            words.append(f"no-repeat {value}-gram")
+        elif key == "suppress_punctuation":
+            kept = changes.get("kept_punctuation", ORIGINAL_GUARDS["kept_punctuation"])
+            words.append(f"punctuation suppressed but {kept!r}" if kept else "all punctuation suppressed")
+        elif key == "collapse_loops":
+            words.append("loop collapser" if value else "no loop collapser")
+        elif key != "kept_punctuation":
+            words.append(f"{key}={value}")
+    return ", ".join(words) or "(original defaults)"
+
+
 def table_row(name: str, report: EvalReport) -> str:
     """One Markdown table row for a variant's report."""
     s, c = report.summary, collapsed(report)
-    changes = ", ".join(f"{k}={v}" for k, v in VARIANTS[name].items()) or "(original defaults)"
+    changes = describe(VARIANTS[name])
     return (
         f"| {name} | {changes} | {s.wer:.1%} | {s.cer:.1%} | {c.wer:.1%} | {c.cer:.1%} | {s.rtf:.2f} "
         f"| {s.cpu_rtf:.2f} | {s.devanagari_fraction:.0%} | {s.looped_fraction:.0%} |"
