@@ -200,6 +200,12 @@ class WhisperCT2Engine:
         return model
 
 
+def _clean_text(text: str, collapse: bool) -> str:
+    """Drop U+FFFD (the half of a character cut off by the token bound) and, if asked, collapse loops."""
+    text = text.replace("\ufffd", "")
+    return collapse_loops(text) if collapse else text.strip()
+
+
 def _convert(segments: Iterator[FwSegment], collapse: bool) -> Iterator[Segment]:
     for index, seg in enumerate(segments):
         words = tuple(
@@ -210,7 +216,7 @@ def _convert(segments: Iterator[FwSegment], collapse: bool) -> Iterator[Segment]
             id=index,
             start=float(seg.start),
             end=float(seg.end),
-            text=collapse_loops(seg.text) if collapse else seg.text.strip(),
+            text=_clean_text(seg.text, collapse),
             words=words,
             avg_logprob=float(seg.avg_logprob),
             no_speech_prob=float(seg.no_speech_prob),
