@@ -67,6 +67,11 @@ VARIANTS: dict[str, dict[str, Any]] = {
     },
     "bounded+prompt+rep1.1": {**_BOUNDED, "hindi_prompt": HINDI_PROMPT, "repetition_penalty": 1.1},
     "chosen": {**_BOUNDED, "hindi_prompt": HINDI_PROMPT, "repetition_penalty": 1.1, "collapse_loops": True},
+    "prompt+max_tokens+rep1.1": {
+        "hindi_prompt": HINDI_PROMPT,
+        "max_tokens_per_second": 30.0,
+        "repetition_penalty": 1.1,
+    },
     "bounded+prompt+rep1.2": {**_BOUNDED, "hindi_prompt": HINDI_PROMPT, "repetition_penalty": 1.2},
     "bounded+prompt+rep1.1+ngram10": {
         **_BOUNDED,
