@@ -14,12 +14,16 @@ import typer
 from tqdm import tqdm
 
 from awaaz import formats
+from awaaz.cli_eval import app as eval_app
 from awaaz.cli_models import models_app
+from awaaz.cli_train import train_command
 from awaaz.config import get_settings
 from awaaz.errors import AwaazError
 
 app = typer.Typer(help="Awaaz: self-hosted Hindi speech-to-text.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
+app.add_typer(eval_app)
+app.command("train")(train_command)
 
 AUDIO_SUFFIXES = {".wav", ".mp3", ".flac", ".ogg", ".opus", ".webm", ".m4a", ".aac", ".mp4", ".mpga", ".mpeg"}
 

@@ -113,9 +113,6 @@ def test_standalone_app_runs_the_single_command(tmp_path: Path) -> None:
     assert "train" in result.output
 
 
-def test_model_that_is_not_a_directory_is_refused(tmp_path: Path) -> None:
-    settings = engine_builder.get_settings()
-    with pytest.raises(ModelNotFoundError, match="model directory"):
-        engine_builder.resolve_model(str(tmp_path / "nope"), settings)
-    model_id, path = engine_builder.resolve_model(str(tmp_path), settings)
-    assert (model_id, path) == (tmp_path.name, tmp_path)
+def test_unknown_model_is_refused_with_the_known_ids(tmp_path: Path) -> None:
+    with pytest.raises(ModelNotFoundError, match="whisper-base"):
+        engine_builder.build_engine(str(tmp_path / "nope"))

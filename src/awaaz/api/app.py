@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import AsyncIterator
+from concurrent.futures import Future
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -14,6 +14,7 @@ from awaaz.api.errors import install_error_handlers
 from awaaz.api.limits import BodySizeLimitMiddleware
 from awaaz.api.routes import compat, health, openai
 from awaaz.config import Settings, get_settings
+from awaaz.engines.base import Engine
 from awaaz.engines.manager import ModelManager
 from awaaz.errors import AwaazError
 from awaaz.service import TranscriptionService
@@ -21,12 +22,14 @@ from awaaz.service import TranscriptionService
 log = logging.getLogger(__name__)
 
 
-def _warm(models: ModelManager, model_id: str) -> None:
-    try:
-        models.get(model_id)
-        log.info("model %s ready", model_id)
-    except AwaazError as exc:
+def _log_warm(future: Future[Engine]) -> None:
+    exc = future.exception()
+    if exc is None:
+        log.info("model %s ready", future.result().model_id)
+    elif isinstance(exc, AwaazError):
         log.error("could not load the default model: %s", exc.message)
+    else:
+        log.error("could not load the default model: %s", exc)
 
 
 def create_app(
@@ -40,14 +43,15 @@ def create_app(
         manager = models or ModelManager(settings)
         app.state.settings = settings
         app.state.models = manager
-        app.state.service = TranscriptionService(settings, manager)
+        service = app.state.service = TranscriptionService(settings, manager)
         if preload:
-            threading.Thread(
-                target=_warm, args=(manager, settings.default_model), name="awaaz-warmup", daemon=True
-            ).start()
+            # In the service's long-lived pool: a CTranslate2 model loaded in a thread that then exits runs
+            # several times slower (docs/PERFORMANCE.md).
+            service.preload(settings.default_model).add_done_callback(_log_warm)
         try:
             yield
         finally:
+            service.close()
             if models is None:
                 manager.close()
 

@@ -1,50 +1,36 @@
-"""Build the engine an evaluation runs on.
-
-Kept apart on purpose: once the model registry resolves ids, :func:`build_engine` is the one place to change.
-"""
+"""Build the engine an evaluation runs on: a catalog model id, or a model directory."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from awaaz.config import Settings, get_settings
 from awaaz.engines.base import Engine
+from awaaz.engines.factory import load_engine, whisper_settings
 from awaaz.engines.whisper_ct2 import WhisperCT2Engine, WhisperSettings
-from awaaz.errors import ModelNotFoundError
-from awaaz.models.default import prepare_base_model
+from awaaz.models.catalog import ModelCatalog
 
 
 def whisper_settings_from(settings: Settings) -> WhisperSettings:
     """The Whisper options the service settings ask for; the script and loop guards keep their defaults."""
-    return WhisperSettings(
-        device=settings.device,
-        compute_type=settings.compute_type,
-        cpu_threads=settings.cpu_threads,
-        num_workers=settings.num_workers,
-        beam_size=settings.beam_size,
-        vad_filter=settings.vad_filter,
-    )
-
-
-def resolve_model(model: str | None, settings: Settings) -> tuple[str, Path]:
-    """Return (model id, model directory) for ``--model``: None means the prepared default model."""
-    if model is None:
-        path = prepare_base_model(settings.model_dir)
-        return settings.default_model, path
-    path = Path(model).expanduser()
-    if path.is_dir():
-        return path.resolve().name, path
-    raise ModelNotFoundError(
-        f"--model {model!r} is not a model directory. For now `awaaz eval --model` takes the path of a "
-        "CTranslate2 Whisper model directory (holding model.bin); leave it out to use the default model."
-    )
+    return whisper_settings(settings)
 
 
 def build_engine(model: str | None, *, whisper: WhisperSettings | None = None) -> Engine:
-    """Load the engine for ``model`` (a model directory, or None for the default model).
+    """Load the engine for ``model``: None (the default model), a catalog id, or a CTranslate2 directory.
 
     ``whisper`` overrides the Whisper options otherwise taken from the service settings.
     """
     settings = get_settings()
-    model_id, path = resolve_model(model, settings)
-    return WhisperCT2Engine(model_id, path, whisper or whisper_settings_from(settings))
+    if model is not None and Path(model).expanduser().is_dir():
+        path = Path(model).expanduser().resolve()
+        return WhisperCT2Engine(path.name, path, whisper or whisper_settings_from(settings))
+    catalog = ModelCatalog(settings)
+    spec = catalog.get(model)
+    path = catalog.prepare(spec.id)
+    if whisper is not None and spec.engine == "whisper-ct2":
+        if spec.compute_type:
+            whisper = dataclasses.replace(whisper, compute_type=spec.compute_type)
+        return WhisperCT2Engine(spec.id, path, whisper)
+    return load_engine(spec.engine, spec.id, path, settings, compute_type=spec.compute_type)

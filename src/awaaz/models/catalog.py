@@ -11,6 +11,7 @@ from awaaz.config import Settings
 from awaaz.errors import InvalidParameterError, ModelError, ModelLoadError, ModelNotFoundError
 from awaaz.models.default import prepare_base_model
 from awaaz.models.registry import ModelRegistry, RegisteredModel
+from awaaz.models.shipped import shipped_preparer
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,13 @@ def _registered_spec(model: RegisteredModel) -> ModelSpec:
 
 
 BUILTIN_MODELS: tuple[ModelSpec, ...] = (
+    ModelSpec(
+        id="whisper-base-hi-ft1",
+        engine="whisper-ct2",
+        description="Whisper base, decoder fine-tuned on Hindi (CPU run), int8 CTranslate2, shipped in repo",
+        prepare=shipped_preparer("whisper-base-hi-ft1"),
+        compute_type="int8",
+    ),
     ModelSpec(
         id="whisper-base",
         engine="whisper-ct2",
