@@ -123,7 +123,7 @@ def test_health_and_ready(http: TestClient) -> None:
     assert http.get("/health").json()["status"] == "ok"
     ready = http.get("/ready")
     assert ready.status_code == 200
-    assert "whisper-base" in ready.json()["models"]
+    assert "whisper-base-hi-ft1" in ready.json()["models"]
 
 
 # --- errors: right status, OpenAI's error shape, and the server keeps serving --------------------------

@@ -7,13 +7,14 @@ audio paths relative to the manifest's folder. Only ``split == "train"`` rows ar
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import random
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from awaaz.evaluation.manifest import read_manifest as read_entries
 
 TRAIN_SPLIT = "train"
 
@@ -47,31 +48,22 @@ def _group_of(source: str, audio_rel: str, speaker: str, text: str) -> str:
 
 
 def read_manifest(path: Path, splits: Iterable[str] = (TRAIN_SPLIT,)) -> list[Clip]:
-    """Read the rows of ``path`` whose split is in ``splits``."""
+    """Read the rows of ``path`` whose split is in ``splits`` (parsed by the evaluation's manifest reader)."""
     wanted = set(splits)
     source = path.parent.name
-    clips: list[Clip] = []
-    with path.open(encoding="utf-8", newline="") as handle:
-        reader = csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
-        header = next(reader)
-        col = {name: i for i, name in enumerate(header)}
-        for row in reader:
-            if not row or row[col["split"]] not in wanted:
-                continue
-            rel, text = row[col["audio"]], row[col["text"]].strip()
-            if not text:
-                continue
-            speaker = row[col["speaker"]] if "speaker" in col else ""
-            clips.append(
-                Clip(
-                    audio=path.parent / rel,
-                    text=text,
-                    duration_s=float(row[col["duration_s"]]),
-                    source=source,
-                    group=_group_of(source, rel, speaker, text),
-                )
-            )
-    return clips
+    return [
+        Clip(
+            audio=entry.audio,
+            text=entry.text.strip(),
+            duration_s=entry.duration_s,
+            source=source,
+            group=_group_of(
+                source, str(entry.audio.relative_to(path.resolve().parent)), entry.speaker, entry.text.strip()
+            ),
+        )
+        for entry in read_entries(path)
+        if entry.split in wanted and entry.text.strip()
+    ]
 
 
 def find_manifests(data_dir: Path) -> list[Path]:
