@@ -116,3 +116,14 @@ def test_standalone_app_runs_the_single_command(tmp_path: Path) -> None:
 def test_unknown_model_is_refused_with_the_known_ids(tmp_path: Path) -> None:
     with pytest.raises(ModelNotFoundError, match="whisper-base"):
         engine_builder.build_engine(str(tmp_path / "nope"))
+
+
+@pytest.mark.model
+@pytest.mark.usefixtures("default_model_path")
+def test_catalog_ids_and_directories_both_build_engines(default_model_path: Path) -> None:
+    by_id = engine_builder.build_engine("whisper-base")
+    by_dir = engine_builder.build_engine(str(default_model_path))
+    assert by_id.model_id == "whisper-base"
+    assert by_dir.model_id == default_model_path.name
+    by_id.close()
+    by_dir.close()
