@@ -21,7 +21,7 @@ import numpy as np
 from awaaz.train.ct2_reader import CT2Model, read_ct2_model
 
 if TYPE_CHECKING:
-    from transformers import WhisperForConditionalGeneration, WhisperTokenizerFast
+    from transformers import WhisperForConditionalGeneration, WhisperTokenizerFast  # type: ignore[attr-defined]
 
 EOT = "<|endoftext|>"
 SOT = "<|startoftranscript|>"
@@ -69,7 +69,7 @@ def dims_of(ct2: CT2Model) -> WhisperDims:
 
 def load_tokenizer(ct2_dir: Path) -> WhisperTokenizerFast:
     """The Whisper tokenizer of ``ct2_dir`` built from its ``tokenizer.json`` alone."""
-    from transformers import WhisperTokenizerFast
+    from transformers import WhisperTokenizerFast  # type: ignore[attr-defined]
 
     return WhisperTokenizerFast(
         tokenizer_file=str(ct2_dir / "tokenizer.json"),
