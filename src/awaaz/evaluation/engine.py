@@ -5,16 +5,11 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from awaaz.config import Settings, get_settings
+from awaaz.config import get_settings
 from awaaz.engines.base import Engine
 from awaaz.engines.factory import load_engine, whisper_settings
 from awaaz.engines.whisper_ct2 import WhisperCT2Engine, WhisperSettings
 from awaaz.models.catalog import ModelCatalog
-
-
-def whisper_settings_from(settings: Settings) -> WhisperSettings:
-    """The Whisper options the service settings ask for; the script and loop guards keep their defaults."""
-    return whisper_settings(settings)
 
 
 def build_engine(model: str | None, *, whisper: WhisperSettings | None = None) -> Engine:
@@ -25,7 +20,7 @@ def build_engine(model: str | None, *, whisper: WhisperSettings | None = None) -
     settings = get_settings()
     if model is not None and Path(model).expanduser().is_dir():
         path = Path(model).expanduser().resolve()
-        return WhisperCT2Engine(path.name, path, whisper or whisper_settings_from(settings))
+        return WhisperCT2Engine(path.name, path, whisper or whisper_settings(settings))
     catalog = ModelCatalog(settings)
     spec = catalog.get(model)
     path = catalog.prepare(spec.id)

@@ -16,8 +16,9 @@ from typing import Annotated, Any
 import typer
 
 from awaaz.config import get_settings
+from awaaz.engines.factory import whisper_settings
 from awaaz.engines.whisper_ct2 import DEFAULT_HINDI_PROMPT, WhisperSettings
-from awaaz.evaluation.engine import build_engine, whisper_settings_from
+from awaaz.evaluation.engine import build_engine
 from awaaz.evaluation.manifest import ManifestEntry, read_manifests
 from awaaz.evaluation.report import EvalReport, Summary
 from awaaz.evaluation.run import evaluate
@@ -184,7 +185,7 @@ def sweep(
     """Decode the same clips with each guard variant and print a Markdown table of the results."""
     entries = read_manifests(manifests, split=split, limit=limit)
     _refuse_eval_splits(entries)
-    base = whisper_settings_from(get_settings())
+    base = whisper_settings(get_settings())
     rows = []
     for name in variants or list(VARIANTS):
         engine = build_engine(model, whisper=variant_settings(name, base))
