@@ -107,22 +107,23 @@ def _transcribe_one(
 
     assert isinstance(service, TranscriptionService)
     assert isinstance(options, TranscribeOptions)
-    engine = service.models.get(model)
     audio = decode_audio(path)
-    running = engine.transcribe(audio, options)
     segments = []
-    with tqdm(
-        total=round(running.info.duration, 1),
-        desc="audio",
-        unit="s",
-        file=sys.stderr,
-        position=1,
-        leave=False,
-    ) as bar:
-        for segment in running.segments:
-            segments.append(segment)
-            bar.update(round(min(segment.end, running.info.duration) - bar.n, 1))
-        bar.update(bar.total - bar.n)
+    # use() holds the model so the idle-model sweeper cannot unload it during a long file.
+    with service.models.use(model) as engine:
+        running = engine.transcribe(audio, options)
+        with tqdm(
+            total=round(running.info.duration, 1),
+            desc="audio",
+            unit="s",
+            file=sys.stderr,
+            position=1,
+            leave=False,
+        ) as bar:
+            for segment in running.segments:
+                segments.append(segment)
+                bar.update(round(min(segment.end, running.info.duration) - bar.n, 1))
+            bar.update(bar.total - bar.n)
     result = CompletedTranscription(info=running.info, segments=segments)
     if fmt is OutputFormat.srt:
         return formats.to_srt(result)
