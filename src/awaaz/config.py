@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     max_upload_mb: float = Field(25.0, gt=0, description="Largest upload accepted, in megabytes (MiB).")
     beam_size: int = Field(5, ge=1, le=16, description="Beam size for decoding.")
     vad_filter: bool = Field(True, description="Skip silence with Silero VAD before decoding.")
+    trim_windows: bool = Field(
+        True,
+        description="Whisper: encode each window cut to its audio plus 1 s (2 s steps), not padded to 30 s.",
+    )
     model_ttl_s: float = Field(
         300.0,
         ge=-1,

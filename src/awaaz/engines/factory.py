@@ -28,6 +28,7 @@ def whisper_settings(settings: Settings) -> WhisperSettings:
         num_workers=settings.num_workers,
         beam_size=settings.beam_size,
         vad_filter=settings.vad_filter,
+        trim_windows=settings.trim_windows,
     )
 
 

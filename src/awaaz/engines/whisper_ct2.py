@@ -15,6 +15,7 @@ from faster_whisper.transcribe import Segment as FwSegment
 from awaaz.audio import Audio, duration_s
 from awaaz.engines.batched import BatchingWhisper
 from awaaz.engines.devanagari import non_devanagari_token_ids, punctuation_token_ids
+from awaaz.engines.windows import WindowTrimmer
 from awaaz.errors import InvalidParameterError, ModelLoadError
 from awaaz.text.loops import collapse_loops
 from awaaz.types import Segment, TranscribeOptions, Transcription, TranscriptionInfo, Word
@@ -48,6 +49,8 @@ class WhisperSettings:
     num_workers: int = 1
     beam_size: int = 5
     vad_filter: bool = True
+    trim_windows: bool = True
+    """Cut each window's zero padding before the encoder (see :mod:`awaaz.engines.windows`)."""
     force_devanagari: bool = True
     """For language ``hi``, suppress every token that would write a letter of another script."""
     suppress_punctuation: bool = False
@@ -94,6 +97,8 @@ class WhisperCT2Engine:
                 "holds a CTranslate2 Whisper model (model.bin, config.json, tokenizer.json) and that the "
                 "compute type suits the device."
             ) from exc
+        if settings.trim_windows:
+            self._model.model = WindowTrimmer(self._model.model)
         self._hindi_suppress = self._build_hindi_suppression()
         prompt = settings.hindi_prompt
         self._steering_tokens = len(self._model.hf_tokenizer.encode(" " + prompt).ids) + 1 if prompt else 0
@@ -193,10 +198,12 @@ class WhisperCT2Engine:
 
         Idempotent: the first call wraps the model, later calls return the same wrapper.
         """
-        model = self._model.model
+        holder: Any = self._model.model if isinstance(self._model.model, WindowTrimmer) else self._model
+        model = holder.model
         if not isinstance(model, BatchingWhisper):
+            # Under the trimmer: windows are trimmed first, so a batch holds windows of one length.
             model = BatchingWhisper(model, max_batch_size=max_batch_size, max_wait_s=max_wait_s)
-            self._model.model = model
+            holder.model = model
         return model
 
 
