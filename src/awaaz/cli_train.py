@@ -67,6 +67,10 @@ def train_command(
     threads: Annotated[int, typer.Option(min=1, help="torch and CTranslate2 CPU threads.")] = 2,
     cache_dir: Annotated[Path, typer.Option(help="Where encoder outputs are cached.")] = DEFAULT_CACHE,
     lora_rank: Annotated[int, typer.Option(min=1)] = 16,
+    trim_windows: Annotated[
+        bool,
+        typer.Option(help="Train and score on the engine's trimmed encoder windows (AWAAZ_TRIM_WINDOWS)."),
+    ] = True,
 ) -> None:
     """Fine-tune, pick the checkpoint with the best dev WER, and export it as CTranslate2 int8."""
     _require_train_extra()
@@ -99,8 +103,10 @@ def train_command(
         seed=seed,
         threads=threads,
         lora_rank=lora_rank,
+        trim_windows=trim_windows,
     )
-    cache = EncoderCache(cache_dir / "encoder" / f"{base_model.name}-int8")
+    window = "trimmed" if trim_windows else "30s"
+    cache = EncoderCache(cache_dir / "encoder" / f"{base_model.name}-int8-{window}")
     if uses_cached_encoder(config):
         with typer.progressbar(length=len(clips), label="Encoding clips (once)", file=None) as bar:
             last = 0
@@ -110,7 +116,9 @@ def train_command(
                 bar.update(done - last)
                 last = done
 
-            precompute_encoder_outputs([*train, *dev], base_model, cache, threads=threads, progress=advance)
+            precompute_encoder_outputs(
+                [*train, *dev], base_model, cache, threads=threads, trim=trim_windows, progress=advance
+            )
     trainer = Trainer(
         base_model, out, config, cache, report=lambda row: typer.echo(json.dumps(row), err=True)
     )

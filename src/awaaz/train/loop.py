@@ -50,13 +50,17 @@ class TrainConfig:
     weight_decay: float = 0.0
     max_grad_norm: float = 1.0
     eval_every: int = 0
+    """Score the dev set every this many steps (0: only at the end of each epoch)."""
     log_every: int = 10
+    """Log the mean training loss every this many steps."""
     score_base: bool = True
     """Score the starting model on dev first (a checkpoint must beat it to be chosen)."""
-    """Log the mean training loss every this many steps."""
     time_budget_s: float | None = None
     """Stop (and score) once training has run this long, even before ``max_steps``."""
-    """Score the dev set every this many steps (0: only at the end of each epoch)."""
+    trim_windows: bool = True
+    """Decoder-only and dev scoring use encoder outputs of the engine's trimmed windows (see
+    :mod:`awaaz.engines.windows`), as served with ``AWAAZ_TRIM_WINDOWS`` on. The encoder of full and encoder
+    LoRA runs always sees 30 s windows (transformers' Whisper encoder accepts nothing else)."""
     seed: int = 0
     threads: int = 2
     language: str = "hi"
@@ -158,15 +162,22 @@ def _lr_factor(step: int, total: int, warmup: int) -> float:
     return max(0.0, (total - step) / max(1, total - warmup))
 
 
-def _batches(lengths: Sequence[int], batch_size: int, rng: random.Random) -> list[list[int]]:
-    """Shuffled batches of similar length: shuffle, sort within pools of 8 batches, shuffle batches."""
-    order = list(range(len(lengths)))
-    rng.shuffle(order)
-    pool = batch_size * 8
+def _batches(
+    lengths: Sequence[int], batch_size: int, rng: random.Random, groups: Sequence[int] | None = None
+) -> list[list[int]]:
+    """Shuffled batches of similar length: shuffle, sort within pools of 8 batches, shuffle batches.
+
+    With ``groups`` (one key per example, e.g. its encoder output length), a batch never mixes keys.
+    """
+    keys = groups if groups is not None else [0] * len(lengths)
     batches: list[list[int]] = []
-    for start in range(0, len(order), pool):
-        chunk = sorted(order[start : start + pool], key=lambda i: lengths[i])
-        batches.extend(chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size))
+    for key in sorted(set(keys)):
+        order = [i for i in range(len(lengths)) if keys[i] == key]
+        rng.shuffle(order)
+        pool = batch_size * 8
+        for start in range(0, len(order), pool):
+            chunk = sorted(order[start : start + pool], key=lambda i: lengths[i])
+            batches.extend(chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size))
     rng.shuffle(batches)
     return batches
 
@@ -289,7 +300,7 @@ class Trainer:
             enc = np.stack([self._encoder_output(c) for c in clips]).astype(np.float32)
             batch["encoder_hidden_states"] = torch.from_numpy(enc)
         else:
-            mels = np.stack([log_mel(decode_audio(c.audio)) for c in clips])
+            mels = np.stack([log_mel(decode_audio(c.audio), trim=False) for c in clips])
             batch["input_features"] = torch.from_numpy(mels)
         return batch
 
@@ -340,22 +351,31 @@ class Trainer:
         )
         t = self.tokens.t
         cached = self.cache is not None and all(self.cache.has(c) for c in clips)
-        hyps: list[str] = []
-        for start in range(0, len(clips), batch_size):
-            chunk = clips[start : start + batch_size]
+        n_mels = int(model.n_mels)
+
+        def inputs(clip: Clip) -> npt.NDArray[Any]:
             if cached:
-                feats = np.stack([self._encoder_output(c) for c in chunk]).astype(np.float32)
-            else:
-                feats = np.stack([log_mel(decode_audio(c.audio), int(model.n_mels)) for c in chunk])
-            results = model.generate(
-                ctranslate2.StorageView.from_array(np.ascontiguousarray(feats)),
-                [[t.sot, t.lang, t.transcribe]] * len(chunk),
-                beam_size=beam_size,
-                max_length=224,
-                suppress_blank=True,
-                suppress_tokens=[-1, *self._suppress],
-            )
-            hyps.extend(self.tokens.decode(r.sequences_ids[0]) for r in results)
+                return self._encoder_output(clip)
+            return log_mel(decode_audio(clip.audio), n_mels, trim=self.config.trim_windows)
+
+        features = [inputs(c) for c in clips]
+        hyps = [""] * len(clips)
+        # A batch holds inputs of one shape (trimmed windows differ in length).
+        for shape in sorted({f.shape for f in features}):
+            rows = [i for i, f in enumerate(features) if f.shape == shape]
+            for start in range(0, len(rows), batch_size):
+                chunk = rows[start : start + batch_size]
+                feats = np.stack([features[i] for i in chunk]).astype(np.float32)
+                results = model.generate(
+                    ctranslate2.StorageView.from_array(np.ascontiguousarray(feats)),
+                    [[t.sot, t.lang, t.transcribe]] * len(chunk),
+                    beam_size=beam_size,
+                    max_length=224,
+                    suppress_blank=True,
+                    suppress_tokens=[-1, *self._suppress],
+                )
+                for i, result in zip(chunk, results, strict=True):
+                    hyps[i] = self.tokens.decode(result.sequences_ids[0])
         del model
         wer, cer = corpus_error_rates([c.text for c in clips], hyps)
         return wer, cer, hyps
@@ -386,6 +406,8 @@ class Trainer:
         model = _prepare_model(base, cfg)
         text_ids = [self.tokens.text_ids(c.text) for c in train]
         lengths = [len(ids) for ids in text_ids]
+        # Cached encoder outputs of trimmed windows differ in length: a batch takes one length.
+        groups = [len(self._encoder_output(c)) for c in train] if uses_cached_encoder(cfg) else None
         if cfg.hindi_vocabulary and cfg.language == "hi" and uses_cached_encoder(cfg):
             self._set_vocabulary_subset(text_ids, int(base.config.vocab_size))
         steps_per_epoch = math.ceil(len(train) / cfg.batch_size)
@@ -407,7 +429,7 @@ class Trainer:
         rng = random.Random(cfg.seed)
         step, started, window = 0, time.monotonic(), []
         while step < total:
-            for indices in _batches(lengths, cfg.batch_size, rng):
+            for indices in _batches(lengths, cfg.batch_size, rng, groups):
                 if step >= total:
                     break
                 model.train()
