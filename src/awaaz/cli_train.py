@@ -67,6 +67,10 @@ def train_command(
     threads: Annotated[int, typer.Option(min=1, help="torch and CTranslate2 CPU threads.")] = 2,
     cache_dir: Annotated[Path, typer.Option(help="Where encoder outputs are cached.")] = DEFAULT_CACHE,
     lora_rank: Annotated[int, typer.Option(min=1)] = 16,
+    speed_perturb: Annotated[
+        str,
+        typer.Option(help="Comma-separated speed factors of extra training copies, e.g. 0.9,1.1 (none: '')."),
+    ] = "",
     trim_windows: Annotated[
         bool,
         typer.Option(help="Train and score on the engine's trimmed encoder windows (AWAAZ_TRIM_WINDOWS)."),
@@ -74,6 +78,7 @@ def train_command(
 ) -> None:
     """Fine-tune, pick the checkpoint with the best dev WER, and export it as CTranslate2 int8."""
     _require_train_extra()
+    from awaaz.train.augment import with_speed_copies
     from awaaz.train.data import find_manifests, load_training_clips, split_dev
     from awaaz.train.features import EncoderCache, precompute_encoder_outputs
     from awaaz.train.loop import TrainConfig, Trainer, uses_cached_encoder
@@ -91,6 +96,13 @@ def train_command(
         base_model = prepare_base_model(get_settings().model_dir)
     clips = load_training_clips(files)
     train, dev = split_dev(clips, fraction=dev_fraction, seed=seed)
+    try:
+        factors = [float(f) for f in speed_perturb.split(",") if f.strip()]
+    except ValueError as exc:
+        raise typer.BadParameter("give numbers such as 0.9,1.1", param_hint="--speed-perturb") from exc
+    if any(not 0.5 <= f <= 2.0 for f in factors):
+        raise typer.BadParameter("speed factors must be between 0.5 and 2", param_hint="--speed-perturb")
+    train = with_speed_copies(train, factors)  # dev stays as recorded
     typer.echo(f"{len(train)} training clips, {len(dev)} dev clips from {len(files)} manifests", err=True)
     config = TrainConfig(
         mode=mode,  # type: ignore[arg-type]

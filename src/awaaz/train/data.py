@@ -29,11 +29,14 @@ class Clip:
     source: str
     group: str
     """Clips sharing a group (a broadcast, a speaker, a sentence) go to the same side of a split."""
+    speed: float = 1.0
+    """Speed perturbation factor applied when the audio is loaded (see :mod:`awaaz.train.augment`)."""
 
     @property
     def key(self) -> str:
-        """A stable id for caching: sha1 of the absolute audio path."""
-        return hashlib.sha1(str(self.audio.resolve()).encode("utf-8")).hexdigest()[:16]
+        """A stable id for caching: sha1 of the absolute audio path (and the speed, when not 1)."""
+        name = str(self.audio.resolve()) + (f"@{self.speed:g}" if self.speed != 1.0 else "")
+        return hashlib.sha1(name.encode("utf-8")).hexdigest()[:16]
 
 
 def _group_of(source: str, audio_rel: str, speaker: str, text: str) -> str:

@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from awaaz.audio import decode_audio
 from awaaz.engines.windows import FULL_WINDOW, pad_to_window
+from awaaz.train.augment import load_clip_audio
 from awaaz.train.data import Clip
 
 log = logging.getLogger(__name__)
@@ -109,7 +109,7 @@ def precompute_encoder_outputs(
     done = 0
     for start in range(0, len(todo), batch_size):
         batch = todo[start : start + batch_size]
-        mels = [log_mel(decode_audio(c.audio), n_mels, trim=trim) for c in batch]
+        mels = [log_mel(load_clip_audio(c), n_mels, trim=trim) for c in batch]
         for width in sorted({m.shape[-1] for m in mels}):
             group = [(c, m) for c, m in zip(batch, mels, strict=True) if m.shape[-1] == width]
             stacked = np.stack([m for _, m in group])

@@ -23,7 +23,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from awaaz.audio import decode_audio
+from awaaz.train.augment import load_clip_audio
 from awaaz.train.data import Clip
 from awaaz.train.features import EncoderCache, log_mel
 from awaaz.train.hf import EOT, NO_TIMESTAMPS, SOT, TRANSCRIBE, export_ct2, load_hf_from_ct2, save_hf
@@ -300,7 +300,7 @@ class Trainer:
             enc = np.stack([self._encoder_output(c) for c in clips]).astype(np.float32)
             batch["encoder_hidden_states"] = torch.from_numpy(enc)
         else:
-            mels = np.stack([log_mel(decode_audio(c.audio), trim=False) for c in clips])
+            mels = np.stack([log_mel(load_clip_audio(c), trim=False) for c in clips])
             batch["input_features"] = torch.from_numpy(mels)
         return batch
 
@@ -356,7 +356,7 @@ class Trainer:
         def inputs(clip: Clip) -> npt.NDArray[Any]:
             if cached:
                 return self._encoder_output(clip)
-            return log_mel(decode_audio(clip.audio), n_mels, trim=self.config.trim_windows)
+            return log_mel(load_clip_audio(clip), n_mels, trim=self.config.trim_windows)
 
         features = [inputs(c) for c in clips]
         hyps = [""] * len(clips)

@@ -1,0 +1,46 @@
+"""Speed perturbation: the same utterance faster or slower (tempo and pitch together), as in Kaldi recipes.
+
+Training clips come from few speakers (7 read the OhmVikrant sentences); copies at 0.9x and 1.1x speed
+shift pitch, formants and speaking rate, which widens the voices the decoder learns from. The factor is a
+property of the :class:`~awaaz.train.data.Clip`, so each copy has its own cached encoder output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+import av
+import numpy as np
+import numpy.typing as npt
+
+from awaaz.audio import SAMPLE_RATE, decode_audio
+from awaaz.train.data import Clip
+
+
+def change_speed(audio: npt.NDArray[np.float32], factor: float) -> npt.NDArray[np.float32]:
+    """``audio`` (16 kHz mono) played ``factor`` times faster: read as ``16 kHz * factor`` and resampled."""
+    if factor <= 0:
+        raise ValueError("the speed factor must be > 0")
+    if factor == 1.0 or len(audio) == 0:
+        return audio
+    rate = round(SAMPLE_RATE * factor)
+    frame = av.AudioFrame.from_ndarray(
+        np.ascontiguousarray(audio[None, :], dtype=np.float32), format="flt", layout="mono"
+    )
+    frame.sample_rate = rate
+    resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+    chunks = [out.to_ndarray().reshape(-1) for out in resampler.resample(frame)]
+    chunks += [out.to_ndarray().reshape(-1) for out in resampler.resample(None)]
+    return np.concatenate(chunks).astype(np.float32) if chunks else audio[:0]
+
+
+def load_clip_audio(clip: Clip) -> npt.NDArray[np.float32]:
+    """The clip's audio at its speed."""
+    return change_speed(decode_audio(clip.audio), clip.speed)
+
+
+def with_speed_copies(clips: Sequence[Clip], factors: Sequence[float]) -> list[Clip]:
+    """``clips`` followed by one copy of each at every factor other than 1."""
+    copies = [replace(c, speed=f, duration_s=c.duration_s / f) for f in factors if f != 1.0 for c in clips]
+    return [*clips, *copies]
