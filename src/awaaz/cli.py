@@ -15,6 +15,7 @@ from tqdm import tqdm
 
 from awaaz import formats
 from awaaz.cli_eval import app as eval_app
+from awaaz.cli_lm import lm_app
 from awaaz.cli_models import models_app
 from awaaz.cli_train import train_command
 from awaaz.config import get_settings
@@ -22,6 +23,7 @@ from awaaz.errors import AwaazError
 
 app = typer.Typer(help="Awaaz: self-hosted Hindi speech-to-text.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
+app.add_typer(lm_app, name="lm")
 app.add_typer(eval_app)
 app.command("train")(train_command)
 

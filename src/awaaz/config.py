@@ -54,6 +54,13 @@ class Settings(BaseSettings):
         True,
         description="Whisper: encode each window cut to its audio plus 1 s (2 s steps), not padded to 30 s.",
     )
+    lm: str = Field(
+        "default",
+        description="Whisper: n-gram language model that rescores the beam's n-best: 'default' (the shipped "
+        "Hindi model), 'none' (off), or the path of a model built by `awaaz lm build`.",
+    )
+    lm_weight: float = Field(0.3, ge=0, description="Weight of the language model's ln-probability.")
+    lm_word_bonus: float = Field(1.0, description="Score added per word when rescoring (offsets the LM).")
     model_ttl_s: float = Field(
         300.0,
         ge=-1,

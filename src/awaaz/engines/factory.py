@@ -19,9 +19,13 @@ ENGINE_NAMES = ("whisper-ct2", "nemo-ctc-onnx")
 
 def whisper_settings(settings: Settings) -> WhisperSettings:
     """The Whisper engine options that follow from the service settings."""
+    from awaaz.engines.rescoring import RescoringSettings
     from awaaz.engines.whisper_ct2 import WhisperSettings
+    from awaaz.lm.shipped import resolve_lm
 
     return WhisperSettings(
+        lm_path=resolve_lm(settings.lm),
+        rescoring=RescoringSettings(weight=settings.lm_weight, word_bonus=settings.lm_word_bonus),
         device=settings.device,
         compute_type=settings.compute_type,
         cpu_threads=settings.cpu_threads,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ from faster_whisper.transcribe import Segment as FwSegment
 from awaaz.audio import Audio, duration_s
 from awaaz.engines.batched import BatchingWhisper
 from awaaz.engines.devanagari import non_devanagari_token_ids, punctuation_token_ids
+from awaaz.engines.rescoring import LMRescorer, RescoringSettings
 from awaaz.engines.windows import WindowTrimmer
 from awaaz.errors import InvalidParameterError, ModelLoadError
 from awaaz.text.loops import collapse_loops
@@ -51,6 +52,9 @@ class WhisperSettings:
     vad_filter: bool = True
     trim_windows: bool = True
     """Cut each window's zero padding before the encoder (see :mod:`awaaz.engines.windows`)."""
+    lm_path: Path | None = None
+    """An n-gram model (:mod:`awaaz.lm.ngram`) that rescores beam search's n-best; None: off."""
+    rescoring: RescoringSettings = field(default_factory=RescoringSettings)
     force_devanagari: bool = True
     """For language ``hi``, suppress every token that would write a letter of another script."""
     suppress_punctuation: bool = False
@@ -97,11 +101,32 @@ class WhisperCT2Engine:
                 "holds a CTranslate2 Whisper model (model.bin, config.json, tokenizer.json) and that the "
                 "compute type suits the device."
             ) from exc
+        self.rescorer: LMRescorer | None = None
+        if settings.lm_path is not None:
+            self.rescorer = self._install_rescorer(settings.lm_path, settings.rescoring)
         if settings.trim_windows:
             self._model.model = WindowTrimmer(self._model.model)
         self._hindi_suppress = self._build_hindi_suppression()
         prompt = settings.hindi_prompt
         self._steering_tokens = len(self._model.hf_tokenizer.encode(" " + prompt).ids) + 1 if prompt else 0
+
+    def _install_rescorer(self, lm_path: Path, settings: RescoringSettings) -> LMRescorer:
+        from awaaz.lm.ngram import LanguageModelError, NgramLM
+
+        try:
+            lm = NgramLM.load(lm_path)
+        except LanguageModelError as exc:
+            raise ModelLoadError(f"Model {self.model_id!r}: {exc} (or set AWAAZ_LM=none).") from exc
+        tokenizer = self._model.hf_tokenizer
+        eot = tokenizer.token_to_id("<|endoftext|>")
+
+        def decode(ids: Sequence[int]) -> str:
+            return str(tokenizer.decode([i for i in ids if i < eot]))
+
+        rescorer = LMRescorer(self._model.model, lm, decode, settings)
+        self._model.model = rescorer
+        log.info("%s: n-best rescoring with %s (%s n-grams)", self.model_id, lm_path, lm.counts())
+        return rescorer
 
     def _build_hindi_suppression(self) -> list[int]:
         tokenizer = self._model.hf_tokenizer
@@ -198,10 +223,13 @@ class WhisperCT2Engine:
 
         Idempotent: the first call wraps the model, later calls return the same wrapper.
         """
-        holder: Any = self._model.model if isinstance(self._model.model, WindowTrimmer) else self._model
+        # Innermost, under the trimmer and the rescorer: windows are trimmed first, so a batch holds windows
+        # of one length, and a batched generate call returns every request's own n-best.
+        holder: Any = self._model
+        while isinstance(holder.model, WindowTrimmer | LMRescorer):
+            holder = holder.model
         model = holder.model
         if not isinstance(model, BatchingWhisper):
-            # Under the trimmer: windows are trimmed first, so a batch holds windows of one length.
             model = BatchingWhisper(model, max_batch_size=max_batch_size, max_wait_s=max_wait_s)
             holder.model = model
         return model

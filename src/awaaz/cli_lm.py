@@ -1,0 +1,149 @@
+"""``awaaz lm``: build and inspect the n-gram language models that rescore Whisper's n-best."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+lm_app = typer.Typer(help="Build and inspect n-gram language models for n-best rescoring.")
+
+DEV_FRACTION = 0.04
+"""The trainer's dev carve-out (``awaaz train --dev-fraction``), held out with ``--hold-out-dev``."""
+
+
+def _lines(sources: list[Path], hold_out_dev: bool) -> Iterator[str]:
+    from awaaz.train.data import find_manifests, read_manifest, split_dev
+
+    for source in sources:
+        manifests = find_manifests(source) if source.is_dir() else [source] if source.suffix == ".tsv" else []
+        if manifests:
+            clips = [clip for manifest in manifests for clip in read_manifest(manifest)]
+            if hold_out_dev:
+                clips, _ = split_dev(clips, fraction=DEV_FRACTION, seed=0)
+            yield from (clip.text for clip in clips)
+        elif source.is_file():
+            with source.open(encoding="utf-8") as handle:
+                yield from handle
+        else:
+            raise typer.BadParameter(f"{source} is neither a text file nor a manifest", param_hint="SOURCE")
+
+
+@lm_app.command("build")
+def build_command(
+    sources: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Text files (one sentence a line), manifest.tsv files or folders of */manifest.tsv (their "
+            "split=train transcripts only).",
+            metavar="SOURCE",
+            show_default=False,
+        ),
+    ],
+    out: Annotated[Path, typer.Option(help="The model file to write (.npz).")],
+    order: Annotated[int, typer.Option(min=1, max=3, help="Highest n-gram order.")] = 3,
+    hold_out_dev: Annotated[
+        bool, typer.Option(help="Leave out the transcripts of awaaz train's dev clips (to tune on them).")
+    ] = True,
+    arpa: Annotated[
+        Path | None, typer.Option(help="Also write the model in ARPA format (.arpa or .gz).")
+    ] = None,
+) -> None:
+    """Estimate an interpolated Kneser-Ney model; rows of eval splits are never read."""
+    from awaaz.lm.ngram import build, sentences_from
+
+    names = ", ".join(str(s) for s in sources)
+    lm = build(sentences_from(_lines(sources, hold_out_dev)), order=order, source=names)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    lm.save(out)
+    if arpa is not None:
+        lm.write_arpa(arpa)
+    counts = ", ".join(f"{n}-grams {c}" for n, c in enumerate(lm.counts(), start=1))
+    typer.echo(f"{out}: {len(lm.vocabulary)} words; {counts}; {out.stat().st_size / 1e6:.1f} MB")
+
+
+@lm_app.command("perplexity")
+def perplexity_command(
+    sources: Annotated[list[Path], typer.Argument(metavar="SOURCE", show_default=False)],
+    lm_path: Annotated[
+        Path | None, typer.Option("--lm", help="Model file (default: the shipped one).")
+    ] = None,
+    hold_out_dev: Annotated[bool, typer.Option()] = False,
+) -> None:
+    """Perplexity of a model on text files or on the train transcripts of manifests."""
+    from awaaz.lm.ngram import LanguageModelError, NgramLM
+    from awaaz.lm.shipped import shipped_lm_path
+
+    try:
+        lm = NgramLM.load(lm_path or shipped_lm_path())
+    except LanguageModelError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"perplexity {lm.perplexity(_lines(sources, hold_out_dev)):.1f}")
+
+
+@lm_app.command("tune")
+def tune_command(
+    data: Annotated[
+        list[Path],
+        typer.Argument(
+            help="manifest.tsv files or folders of them, as given to awaaz train.", metavar="DATA"
+        ),
+    ],
+    lm_path: Annotated[
+        Path | None, typer.Option("--lm", help="Model file (default: the shipped one).")
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option(help="Catalog id or CTranslate2 directory (default model).")
+    ] = None,
+    beam_size: Annotated[int, typer.Option(min=2)] = 5,
+    out: Annotated[Path | None, typer.Option(help="Write the grid as JSON here.")] = None,
+) -> None:
+    """Pick the rescoring weight and word bonus on awaaz train's dev clips (never an eval split)."""
+    import dataclasses
+    import json
+
+    from tqdm import tqdm
+
+    from awaaz.audio import decode_audio
+    from awaaz.config import get_settings
+    from awaaz.engines.factory import whisper_settings
+    from awaaz.engines.whisper_ct2 import WhisperCT2Engine
+    from awaaz.evaluation.engine import build_engine
+    from awaaz.lm.shipped import shipped_lm_path
+    from awaaz.lm.tuning import collect, corpus_wer, grid_search
+    from awaaz.train.data import find_manifests, read_manifest, split_dev
+    from awaaz.types import TranscribeOptions
+
+    files = [m for path in data for m in (find_manifests(path) if path.is_dir() else [path])]
+    _, dev = split_dev([c for f in files for c in read_manifest(f)], fraction=DEV_FRACTION, seed=0)
+    base = whisper_settings(get_settings())
+    options = dataclasses.replace(base, lm_path=lm_path or shipped_lm_path(), beam_size=beam_size)
+    engine = build_engine(model, whisper=options)
+    if not isinstance(engine, WhisperCT2Engine) or engine.rescorer is None:
+        raise typer.BadParameter("rescoring needs a Whisper model", param_hint="--model")
+    recorder: list[list[object]] = []
+    engine.rescorer.recorder = recorder  # type: ignore[assignment]
+    audios = [decode_audio(c.audio) for c in dev]
+    request = TranscribeOptions(language="hi")
+    bar = tqdm(total=len(dev), desc="n-best", unit="clip")
+
+    def transcribe(i: int) -> object:
+        bar.update(1)
+        return engine.transcribe(audios[i], request).collect()
+
+    records = collect(transcribe, [c.text for c in dev], recorder)  # type: ignore[arg-type]
+    bar.close()
+    rows = grid_search(records)
+    base_wer, base_cer = corpus_wer(records, None)
+    typer.echo(f"{len(dev)} dev clips; without rescoring: WER {base_wer:.2%}, CER {base_cer:.2%}")
+    for row in rows[:10]:
+        typer.echo(
+            f"weight {row['weight']:.2f}  word bonus {row['word_bonus']:+.1f}: "
+            f"WER {row['wer']:.2%}  CER {row['cer']:.2%}"
+        )
+    if out is not None:
+        report = {"dev_clips": len(dev), "without": {"wer": base_wer, "cer": base_cer}, "grid": rows}
+        out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

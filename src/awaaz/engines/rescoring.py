@@ -1,0 +1,114 @@
+"""N-best rescoring of Whisper's beam search with a word n-gram language model.
+
+faster-whisper keeps only the best beam. :class:`LMRescorer` stands in for the ``ctranslate2`` Whisper model
+inside a ``WhisperModel`` and asks every beam-search ``generate`` call for its ``n_best`` hypotheses, then
+puts first the one with the best combined score::
+
+    acoustic log-probability + weight * ln p_LM(words) + word_bonus * words
+
+The acoustic score is CTranslate2's (the sum of token log-probabilities); the LM scores the hypothesis's
+normalised words as one sentence (:mod:`awaaz.lm.ngram`). The word bonus offsets the LM's pull towards
+short hypotheses. Sampling calls (temperature fallback) and greedy calls pass through untouched. The
+reported ``avg_logprob`` of a segment stays the acoustic one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from awaaz.lm.ngram import NgramLM
+
+LN10 = math.log(10.0)
+
+
+@dataclass(frozen=True, slots=True)
+class RescoringSettings:
+    """How much the language model counts (chosen on train-split dev clips, see docs/ACCURACY.md)."""
+
+    weight: float = 0.3
+    word_bonus: float = 1.0
+    n_best: int = 5
+
+
+@dataclass(frozen=True, slots=True)
+class RescoredResult:
+    """A ``WhisperGenerationResult`` with its hypotheses reordered (the fields faster-whisper reads)."""
+
+    sequences: list[list[str]]
+    sequences_ids: list[list[int]]
+    scores: list[float]
+    no_speech_prob: float
+
+
+@dataclass(frozen=True, slots=True)
+class Hypothesis:
+    """One beam hypothesis with its scores."""
+
+    text: str
+    acoustic: float
+    lm: float
+    words: int
+
+    def total(self, settings: RescoringSettings) -> float:
+        return self.acoustic + settings.weight * self.lm + settings.word_bonus * self.words
+
+
+class LMRescorer:
+    """Wraps a ``ctranslate2.models.Whisper`` (or a wrapper of one); see the module docstring."""
+
+    def __init__(
+        self,
+        model: Any,
+        lm: NgramLM,
+        decode: Callable[[Sequence[int]], str],
+        settings: RescoringSettings,
+    ) -> None:
+        self.model = model
+        self.lm = lm
+        self.decode = decode
+        self.settings = settings
+        self.rescored = 0
+        """Beam-search calls rescored so far (statistics and tests)."""
+        self.changed = 0
+        """Of those, how many put another hypothesis first."""
+        self.recorder: list[list[Hypothesis]] | None = None
+        """When a list, every rescored call appends its hypotheses (CTranslate2's order) to it."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.model, name)
+
+    def hypotheses(self, result: Any, length_penalty: float) -> list[Hypothesis]:
+        """The scored hypotheses of one ``generate`` result, in the order CTranslate2 gave them."""
+        out = []
+        for ids, score in zip(result.sequences_ids, result.scores, strict=True):
+            text = self.decode(ids)
+            acoustic = float(score) * max(len(ids), 1) ** length_penalty
+            words = len(text.split())
+            out.append(Hypothesis(text, acoustic, LN10 * self.lm.score(text), words))
+        return out
+
+    def generate(self, encoder_output: Any, prompts: list[list[int]], **kwargs: Any) -> list[Any]:
+        """``generate`` with beam search's best hypothesis chosen by the combined score."""
+        beam = int(kwargs.get("beam_size", 1))
+        if beam <= 1 or kwargs.get("sampling_temperature") or not kwargs.get("return_scores"):
+            return list(self.model.generate(encoder_output, prompts, **kwargs))
+        kwargs["num_hypotheses"] = min(self.settings.n_best, beam)
+        results = self.model.generate(encoder_output, prompts, **kwargs)
+        return [self._rerank(r, float(kwargs.get("length_penalty", 1.0))) for r in results]
+
+    def _rerank(self, result: Any, length_penalty: float) -> RescoredResult:
+        hyps = self.hypotheses(result, length_penalty)
+        if self.recorder is not None:
+            self.recorder.append(hyps)
+        order = sorted(range(len(hyps)), key=lambda i: -hyps[i].total(self.settings))
+        self.rescored += 1
+        self.changed += bool(order and order[0] != 0)
+        return RescoredResult(
+            sequences=[result.sequences[i] for i in order],
+            sequences_ids=[result.sequences_ids[i] for i in order],
+            scores=[result.scores[i] for i in order],
+            no_speech_prob=float(result.no_speech_prob),
+        )

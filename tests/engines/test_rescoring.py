@@ -1,0 +1,127 @@
+"""N-best rescoring: the LM picks among beam hypotheses, and only beam-search calls are touched."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from awaaz.engines.rescoring import LMRescorer, RescoringSettings
+from awaaz.lm.ngram import NgramLM, build, sentences_from
+from awaaz.lm.tuning import NbestRecord, choose, corpus_wer, grid_search
+
+WORDS = {1: "राम", 2: "घर", 3: "जाता", 4: "है", 5: "घार", 6: "जता"}
+
+
+def decode(ids: Sequence[int]) -> str:
+    return " ".join(WORDS[i] for i in ids if i in WORDS)
+
+
+@dataclass
+class Result:
+    sequences_ids: list[list[int]]
+    scores: list[float]
+    no_speech_prob: float = 0.01
+    sequences: list[list[str]] = field(default_factory=list)
+
+
+class FakeWhisper:
+    """Returns two hypotheses: a slightly better-scored misspelling, then the right words."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+
+    def generate(self, encoder_output: Any, prompts: list[list[int]], **kwargs: Any) -> list[Result]:
+        assert encoder_output is None
+        self.calls.append(kwargs)
+        n = kwargs.get("num_hypotheses", 1)
+        hyps = [[1, 5, 3, 4], [1, 2, 3, 4], [1, 6, 4]][:n]
+        scores = [-0.50, -0.55, -0.9][:n]
+        return [Result(hyps, scores, sequences=[[str(i) for i in h] for h in hyps]) for _ in prompts]
+
+
+@pytest.fixture(scope="module")
+def lm() -> NgramLM:
+    corpus = ["राम घर जाता है", "सीता घर जाती है", "मोहन घर जाता है", "राम स्कूल जाता है"] * 3
+    return build(sentences_from(corpus))
+
+
+def test_the_lm_puts_the_fluent_hypothesis_first(lm: NgramLM) -> None:
+    inner = FakeWhisper()
+    rescorer = LMRescorer(inner, lm, decode, RescoringSettings(weight=0.5, word_bonus=0.0, n_best=3))
+    (result,) = rescorer.generate(None, [[50258]], beam_size=5, return_scores=True, length_penalty=1.0)
+    assert inner.calls[0]["num_hypotheses"] == 3
+    assert result.sequences_ids[0] == [1, 2, 3, 4]
+    assert result.scores[0] == -0.55  # the reported score stays the acoustic one
+    assert result.no_speech_prob == pytest.approx(0.01)
+    assert (rescorer.rescored, rescorer.changed) == (1, 1)
+
+
+def test_weight_zero_keeps_the_acoustic_order(lm: NgramLM) -> None:
+    rescorer = LMRescorer(FakeWhisper(), lm, decode, RescoringSettings(weight=0.0, word_bonus=0.0))
+    (result,) = rescorer.generate(None, [[1]], beam_size=5, return_scores=True, length_penalty=1.0)
+    assert result.sequences_ids[0] == [1, 5, 3, 4]
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"beam_size": 1, "return_scores": True},
+        {"beam_size": 1, "sampling_temperature": 0.4, "num_hypotheses": 2, "return_scores": True},
+        {"beam_size": 5},
+    ],
+)
+def test_greedy_sampling_and_scoreless_calls_pass_through(lm: NgramLM, kwargs: dict[str, Any]) -> None:
+    inner = FakeWhisper()
+    rescorer = LMRescorer(inner, lm, decode, RescoringSettings())
+    rescorer.generate(None, [[1]], **kwargs)
+    assert inner.calls == [kwargs]
+    assert rescorer.rescored == 0
+
+
+def test_grid_search_finds_weights_that_beat_no_rescoring(lm: NgramLM) -> None:
+    inner = FakeWhisper()
+    rescorer = LMRescorer(inner, lm, decode, RescoringSettings())
+    recorder: list[Any] = []
+    rescorer.recorder = recorder
+    rescorer.generate(None, [[1]], beam_size=5, return_scores=True)
+    record = NbestRecord("राम घर जाता है", [list(recorder[0])])
+    assert choose(record, None) == "राम घार जाता है"
+    assert corpus_wer([record], None)[0] == pytest.approx(0.25)
+    best = grid_search([record])[0]
+    assert best["wer"] == 0.0
+    assert best["weight"] > 0
+
+
+def test_engine_rescores_when_given_a_model_file(
+    lm: NgramLM, tmp_path: Path, default_model_path: Path, hindi_clips: Any
+) -> None:
+    from awaaz.audio import decode_audio
+    from awaaz.engines.whisper_ct2 import WhisperCT2Engine, WhisperSettings
+    from awaaz.types import TranscribeOptions
+
+    path = tmp_path / "lm.npz"
+    lm.save(path)
+    engine = WhisperCT2Engine("m", default_model_path, WhisperSettings(lm_path=path, vad_filter=False))
+    assert engine.rescorer is not None
+    text = (
+        engine.transcribe(decode_audio(hindi_clips[0].path), TranscribeOptions(language="hi")).collect().text
+    )
+    assert text.strip()
+    assert engine.rescorer.rescored >= 1
+    batcher = engine.enable_batching(max_batch_size=4, max_wait_s=1.0)
+    assert engine.rescorer.model is batcher  # the batcher sits innermost, under the rescorer
+    engine.close()
+
+
+def test_a_damaged_lm_file_fails_the_model_load_with_a_fix(tmp_path: Path, default_model_path: Path) -> None:
+    from awaaz.engines.whisper_ct2 import WhisperCT2Engine, WhisperSettings
+    from awaaz.errors import ModelLoadError
+
+    bad = tmp_path / "lm.npz"
+    bad.write_bytes(b"junk")
+    with pytest.raises(ModelLoadError, match="AWAAZ_LM=none"):
+        WhisperCT2Engine("m", default_model_path, WhisperSettings(lm_path=bad))

@@ -1,0 +1,60 @@
+"""``awaaz lm build`` and ``awaaz lm perplexity`` on a text file and the committed fixture manifest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from awaaz.cli import app
+from awaaz.lm.ngram import NgramLM
+
+FIXTURE_MANIFEST = Path(__file__).parents[1] / "fixtures" / "audio" / "manifest.tsv"
+
+
+def test_build_reads_text_and_train_transcripts_then_scores(tmp_path: Path) -> None:
+    text = tmp_path / "corpus.txt"
+    text.write_text("राम घर जाता है\nसीता घर जाती है\n\n", encoding="utf-8")
+    out = tmp_path / "lm.npz"
+    arpa = tmp_path / "lm.arpa"
+    runner = CliRunner()
+    result = runner.invoke(
+        app,
+        [
+            "lm",
+            "build",
+            str(text),
+            str(FIXTURE_MANIFEST),
+            "--out",
+            str(out),
+            "--arpa",
+            str(arpa),
+            "--order",
+            "2",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "2-grams" in result.output
+    lm = NgramLM.load(out)
+    assert lm.order == 2
+    assert "राम" in lm.vocabulary
+    assert arpa.read_text(encoding="utf-8").startswith("\\data\\")
+    ppl = runner.invoke(app, ["lm", "perplexity", str(text), "--lm", str(out)])
+    assert ppl.exit_code == 0, ppl.output
+    assert float(ppl.output.split()[-1]) > 1.0
+
+
+def test_build_refuses_a_missing_source(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["lm", "build", str(tmp_path / "nope.txt"), "--out", str(tmp_path / "x.npz")]
+    )
+    assert result.exit_code == 2
+    assert "neither a text file nor a manifest" in result.output
+
+
+def test_perplexity_reports_a_damaged_model(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"junk")
+    result = CliRunner().invoke(app, ["lm", "perplexity", str(FIXTURE_MANIFEST), "--lm", str(bad)])
+    assert result.exit_code == 2
+    assert "awaaz lm build" in result.output
