@@ -1,0 +1,46 @@
+"""Speed perturbation: duration and pitch scale by the factor; each copy has its own cache key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from awaaz.train.augment import change_speed, with_speed_copies
+from awaaz.train.data import Clip
+
+
+def _tone(hz: float, seconds: float = 1.0) -> np.ndarray:
+    t = np.arange(int(16000 * seconds)) / 16000
+    return np.sin(2 * np.pi * hz * t).astype(np.float32)
+
+
+def _peak_hz(audio: np.ndarray) -> float:
+    spectrum = np.abs(np.fft.rfft(audio))
+    return float(np.argmax(spectrum) * 16000 / len(audio))
+
+
+@pytest.mark.parametrize("factor", [0.9, 1.1])
+def test_speed_change_scales_duration_and_pitch(factor: float) -> None:
+    audio = _tone(440.0)
+    out = change_speed(audio, factor)
+    assert abs(len(out) - len(audio) / factor) <= 2
+    assert _peak_hz(out) == pytest.approx(440.0 * factor, rel=0.01)
+
+
+def test_factor_one_and_bad_factors() -> None:
+    audio = _tone(300.0)
+    assert change_speed(audio, 1.0) is audio
+    with pytest.raises(ValueError, match="> 0"):
+        change_speed(audio, 0.0)
+
+
+def test_copies_keep_text_and_group_but_not_the_cache_key() -> None:
+    clip = Clip(audio=Path("/x/a.flac"), text="राम", duration_s=2.0, source="s", group="g")
+    clips = with_speed_copies([clip], [0.9, 1.0, 1.1])
+    assert [c.speed for c in clips] == [1.0, 0.9, 1.1]
+    assert len({c.key for c in clips}) == 3
+    assert clips[1].duration_s == pytest.approx(2.0 / 0.9)
+    assert {c.text for c in clips} == {"राम"}
+    assert {c.group for c in clips} == {"g"}
