@@ -36,6 +36,10 @@ def eval_command(
         int | None, typer.Option(min=1, help="At most this many clips from each manifest (in file order).")
     ] = None,
     language: Annotated[str, typer.Option(help="Language code passed to the engine.")] = "hi",
+    lm: Annotated[
+        str | None,
+        typer.Option(help="n-best rescoring LM: default, none, or a file (default: AWAAZ_LM, i.e. default)."),
+    ] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
 ) -> None:
     """Transcribe every clip of MANIFEST... and report corpus WER, CER and RTF (per split and overall).
@@ -55,7 +59,14 @@ def eval_command(
         if not entries:
             where = f" with split {split!r}" if split else ""
             raise typer.BadParameter(f"no clips{where} in {', '.join(map(str, manifests))}.")
-        engine = engine_builder.build_engine(model)
+        whisper = None
+        if lm is not None:
+            from awaaz.config import get_settings
+            from awaaz.engines.factory import whisper_settings
+            from awaaz.lm.shipped import resolve_lm
+
+            whisper = dataclasses.replace(whisper_settings(get_settings()), lm_path=resolve_lm(lm))
+        engine = engine_builder.build_engine(model, whisper=whisper)
         try:
             report = evaluate(engine, entries, TranscribeOptions(language=language), progress=progress)
         finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import wave
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -79,6 +80,8 @@ class FakeEngine:
     calls: list[TranscribeOptions] = field(default_factory=list)
     requested: list[str | None] = field(default_factory=list)
     """The ``--model`` values the CLI asked the (patched) builder for."""
+    whisper_options: list[Any] = field(default_factory=list)
+    """The Whisper options it passed along (None: the service settings)."""
     closed: bool = False
 
     def transcribe(self, audio: Audio, options: TranscribeOptions) -> Transcription:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer
@@ -21,8 +22,9 @@ runner = CliRunner()
 def fake_engine(monkeypatch: pytest.MonkeyPatch) -> FakeEngine:
     engine = FakeEngine()
 
-    def build(model: str | None) -> FakeEngine:
+    def build(model: str | None, *, whisper: Any = None) -> FakeEngine:
         engine.requested.append(model)
+        engine.whisper_options.append(whisper)
         return engine
 
     monkeypatch.setattr(engine_builder, "build_engine", build)
@@ -77,6 +79,23 @@ def test_eval_limit_and_model(tmp_path: Path, fake_engine: FakeEngine) -> None:
     assert data["utterances"] == 2
     assert data["limit"] == 2
     assert fake_engine.requested == ["/some/model"]
+
+
+@pytest.mark.parametrize(("value", "expected"), [("none", None), ("/x/lm.npz", Path("/x/lm.npz"))])
+def test_eval_lm_option_switches_rescoring(
+    tmp_path: Path, fake_engine: FakeEngine, value: str, expected: Path | None
+) -> None:
+    manifest = write_manifest(tmp_path / "set")
+    result = runner.invoke(mounted(), ["eval", str(manifest), "--lm", value, "--no-progress"])
+    assert result.exit_code == 0, result.output
+    (options,) = fake_engine.whisper_options
+    assert options.lm_path == expected
+
+
+def test_eval_without_lm_option_keeps_the_service_settings(tmp_path: Path, fake_engine: FakeEngine) -> None:
+    manifest = write_manifest(tmp_path / "set")
+    assert runner.invoke(mounted(), ["eval", str(manifest), "--no-progress"]).exit_code == 0
+    assert fake_engine.whisper_options == [None]
 
 
 @pytest.mark.usefixtures("fake_engine")

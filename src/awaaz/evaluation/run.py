@@ -30,7 +30,7 @@ def engine_settings(engine: Engine) -> dict[str, Any]:
     """The engine's settings as a dict, when it exposes a dataclass ``settings`` (for the report)."""
     settings = getattr(engine, "settings", None)
     if settings is not None and dataclasses.is_dataclass(settings) and not isinstance(settings, type):
-        return dataclasses.asdict(settings)
+        return {k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(settings).items()}
     return {}
 
 
