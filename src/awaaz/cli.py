@@ -17,7 +17,7 @@ from awaaz import formats
 from awaaz.cli_eval import app as eval_app
 from awaaz.cli_lm import lm_app
 from awaaz.cli_models import models_app
-from awaaz.cli_train import train_command
+from awaaz.cli_train import synth_command, train_command
 from awaaz.config import get_settings
 from awaaz.errors import AwaazError
 
@@ -26,6 +26,7 @@ app.add_typer(models_app, name="models")
 app.add_typer(lm_app, name="lm")
 app.add_typer(eval_app)
 app.command("train")(train_command)
+app.command("synth")(synth_command)
 
 AUDIO_SUFFIXES = {".wav", ".mp3", ".flac", ".ogg", ".opus", ".webm", ".m4a", ".aac", ".mp4", ".mpga", ".mpeg"}
 

@@ -138,3 +138,31 @@ def train_command(
     summary = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(result).items() if k != "history"}
     (out / "result.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     typer.echo(json.dumps(summary, indent=2))
+
+
+def synth_command(
+    corpus: Annotated[Path, typer.Argument(help="Text file, one sentence a line.", show_default=False)],
+    out: Annotated[
+        Path, typer.Option(help="Folder for audio/*.wav and manifest.tsv (give it to awaaz train).")
+    ],
+    count: Annotated[int, typer.Option(min=1, help="Sentences to synthesise.")] = 500,
+    known: Annotated[
+        list[Path] | None,
+        typer.Option(help="Manifests (or folders of them) whose train transcripts count as covered words."),
+    ] = None,
+    seed: Annotated[int, typer.Option()] = 0,
+) -> None:
+    """Synthesise Hindi speech with espeak-ng from corpus sentences that bring new words."""
+    from awaaz.train.data import find_manifests, read_manifest
+    from awaaz.train.synthetic import SynthesisError, pick_sentences, synthesize
+
+    files = [m for path in known or [] for m in (find_manifests(path) if path.is_dir() else [path])]
+    known_text = [clip.text for f in files for clip in read_manifest(f)]
+    with corpus.open(encoding="utf-8") as handle:
+        sentences = pick_sentences(handle, known_text, count, seed=seed)
+    try:
+        manifest = synthesize(sentences, out, seed=seed)
+    except SynthesisError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"{len(sentences)} synthetic clips: {manifest}")

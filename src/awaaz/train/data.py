@@ -17,6 +17,8 @@ from pathlib import Path
 from awaaz.evaluation.manifest import read_manifest as read_entries
 
 TRAIN_SPLIT = "train"
+SYNTHETIC_SPEAKER = "synthetic:"
+"""Manifest speakers with this prefix mark synthetic speech (see :mod:`awaaz.train.synthetic`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +31,8 @@ class Clip:
     source: str
     group: str
     """Clips sharing a group (a broadcast, a speaker, a sentence) go to the same side of a split."""
+    synthetic: bool = False
+    """Machine-made speech (manifest speaker ``synthetic:...``): trained on, never held out for dev."""
     speed: float = 1.0
     """Speed perturbation factor applied when the audio is loaded (see :mod:`awaaz.train.augment`)."""
 
@@ -63,6 +67,7 @@ def read_manifest(path: Path, splits: Iterable[str] = (TRAIN_SPLIT,)) -> list[Cl
             group=_group_of(
                 source, str(entry.audio.relative_to(path.resolve().parent)), entry.speaker, entry.text.strip()
             ),
+            synthetic=entry.speaker.startswith(SYNTHETIC_SPEAKER),
         )
         for entry in read_entries(path)
         if entry.split in wanted and entry.text.strip()
@@ -89,10 +94,12 @@ def split_dev(clips: Sequence[Clip], fraction: float = 0.04, seed: int = 0) -> t
 
     From each source, groups are shuffled with ``seed`` and taken for dev until about ``fraction`` of its
     clips (at least one group) are held out, so dev is group-disjoint from train within every source.
+    Synthetic clips always train: dev measures real speech.
     """
     by_source: dict[str, dict[str, list[Clip]]] = defaultdict(lambda: defaultdict(list))
     for clip in clips:
-        by_source[clip.source][clip.group].append(clip)
+        if not clip.synthetic:
+            by_source[clip.source][clip.group].append(clip)
     dev_groups: set[str] = set()
     for source in sorted(by_source):
         groups = by_source[source]
