@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from openai import OpenAI
 
+from awaaz.config import DEFAULT_MODEL_ID
 from awaaz.text.script import is_devanagari_text
 from tests.conftest import Clip, encode, tone
 
@@ -123,7 +124,7 @@ def test_health_and_ready(http: TestClient) -> None:
     assert http.get("/health").json()["status"] == "ok"
     ready = http.get("/ready")
     assert ready.status_code == 200
-    assert "whisper-base-hi-ft1" in ready.json()["models"]
+    assert DEFAULT_MODEL_ID in ready.json()["models"]
 
 
 # --- errors: right status, OpenAI's error shape, and the server keeps serving --------------------------

@@ -14,7 +14,7 @@ from openai import OpenAI
 
 from awaaz.api.app import create_app
 from awaaz.audio import decode_audio
-from awaaz.config import Settings
+from awaaz.config import DEFAULT_MODEL_ID, Settings
 from awaaz.engines.nemo_ctc_onnx import NemoCtcOnnxEngine, NemoSettings
 from awaaz.models.catalog import ModelCatalog
 from awaaz.models.registry import RegisteredModel
@@ -53,7 +53,7 @@ def client(http: TestClient) -> OpenAI:
 
 def test_models_endpoint_lists_the_registered_model(client: OpenAI) -> None:
     ids = [m.id for m in client.models.list()]
-    assert ids[0] == "whisper-base-hi-ft1"  # the default first
+    assert ids[0] == DEFAULT_MODEL_ID  # the default first
     assert {"tiny-nemo", "broken-nemo"} <= set(ids)
     assert client.models.retrieve("tiny-nemo").model_extra == {"engine": "nemo-ctc-onnx"}
 

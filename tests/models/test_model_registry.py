@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from awaaz.config import Settings
+from awaaz.config import DEFAULT_MODEL_ID, Settings
 from awaaz.errors import InvalidParameterError, ModelError, ModelLoadError, ModelNotFoundError
 from awaaz.models.catalog import ModelCatalog
 from awaaz.models.registry import ModelRegistry, RegisteredModel
@@ -68,11 +68,11 @@ def test_relative_paths_resolve_inside_the_model_dir(tmp_path: Path) -> None:
 def test_catalog_lists_builtin_and_registered_models(catalog: ModelCatalog, nemo_model_dir: Path) -> None:
     catalog.register(_entry(path=str(nemo_model_dir)))
     ids = [spec.id for spec in catalog.list()]
-    assert ids == ["whisper-base-hi-ft1", "hi-conformer", "whisper-base"]  # the default first, then by id
+    assert ids == [DEFAULT_MODEL_ID, "hi-conformer", "whisper-base"]  # the default first, then by id
     spec = catalog.get("hi-conformer")
     assert (spec.engine, spec.builtin, spec.description) == ("nemo-ctc-onnx", False, "Hindi Conformer")
     assert catalog.prepare("hi-conformer") == nemo_model_dir
-    assert catalog.get("whisper-1").id == "whisper-base-hi-ft1"
+    assert catalog.get("whisper-1").id == DEFAULT_MODEL_ID
 
 
 def test_catalog_sees_registry_changes_made_elsewhere(settings: Settings, nemo_model_dir: Path) -> None:
@@ -104,6 +104,6 @@ def test_missing_files_of_a_registered_model(catalog: ModelCatalog, tmp_path: Pa
 def test_a_corrupt_registry_leaves_the_builtin_models_working(catalog: ModelCatalog) -> None:
     catalog.registry.model_dir.mkdir(parents=True, exist_ok=True)
     catalog.registry.path.write_text("{not json")
-    assert [spec.id for spec in catalog.list()] == ["whisper-base-hi-ft1", "whisper-base"]
+    assert [spec.id for spec in catalog.list()] == [DEFAULT_MODEL_ID, "whisper-base"]
     with pytest.raises(ModelError, match="Fix or delete"):
         catalog.register(_entry())
