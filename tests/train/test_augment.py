@@ -44,3 +44,10 @@ def test_copies_keep_text_and_group_but_not_the_cache_key() -> None:
     assert clips[1].duration_s == pytest.approx(2.0 / 0.9)
     assert {c.text for c in clips} == {"राम"}
     assert {c.group for c in clips} == {"g"}
+
+
+def test_synthetic_clips_get_no_speed_copies() -> None:
+    real = Clip(audio=Path("/x/a.flac"), text="राम", duration_s=2.0, source="s", group="g")
+    tts = Clip(audio=Path("/x/t.wav"), text="सीता", duration_s=2.0, source="t", group="t", synthetic=True)
+    clips = with_speed_copies([real, tts], [0.9, 1.1])
+    assert [(c.text, c.speed) for c in clips] == [("राम", 1.0), ("सीता", 1.0), ("राम", 0.9), ("राम", 1.1)]

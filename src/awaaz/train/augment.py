@@ -41,6 +41,16 @@ def load_clip_audio(clip: Clip) -> npt.NDArray[np.float32]:
 
 
 def with_speed_copies(clips: Sequence[Clip], factors: Sequence[float]) -> list[Clip]:
-    """``clips`` followed by one copy of each at every factor other than 1."""
-    copies = [replace(c, speed=f, duration_s=c.duration_s / f) for f in factors if f != 1.0 for c in clips]
+    """``clips`` followed by one copy of each recorded clip at every factor other than 1.
+
+    Synthetic clips get no copies: their voice already varies in rate and pitch, and copies would make
+    them a larger share of the mix.
+    """
+    copies = [
+        replace(c, speed=f, duration_s=c.duration_s / f)
+        for f in factors
+        if f != 1.0
+        for c in clips
+        if not c.synthetic
+    ]
     return [*clips, *copies]
