@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from awaaz.engines.rescoring import Hypothesis, RescoringSettings
 from awaaz.text.metrics import score_corpus, score_utterance
 
-WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0)
-WORD_BONUSES = (-1.0, 0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0)
+WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0)
+WORD_BONUSES = (-1.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0)
 
 
 @dataclass(frozen=True, slots=True)
