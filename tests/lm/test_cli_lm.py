@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -58,3 +59,20 @@ def test_perplexity_reports_a_damaged_model(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["lm", "perplexity", str(FIXTURE_MANIFEST), "--lm", str(bad)])
     assert result.exit_code == 2
     assert "awaaz lm build" in result.output
+
+
+def test_tune_decodes_the_dev_clips_once_and_reports_the_grid(
+    tmp_path: Path, default_model_path: Path
+) -> None:
+    out = tmp_path / "grid.json"
+    result = CliRunner().invoke(
+        app, ["lm", "tune", str(FIXTURE_MANIFEST), "--model", str(default_model_path), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "without rescoring: WER" in result.output
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["dev_clips"] >= 1
+    assert len(report["grid"]) == 81
+    assert len({(r["weight"], r["word_bonus"]) for r in report["grid"]}) == 81
+    assert all(r["wer"] >= 0 and r["cer"] >= 0 for r in report["grid"])
+    assert report["grid"] == sorted(report["grid"], key=lambda r: (r["wer"], r["cer"]))
