@@ -125,3 +125,17 @@ def test_a_damaged_lm_file_fails_the_model_load_with_a_fix(tmp_path: Path, defau
     bad.write_bytes(b"junk")
     with pytest.raises(ModelLoadError, match="AWAAZ_LM=none"):
         WhisperCT2Engine("m", default_model_path, WhisperSettings(lm_path=bad))
+
+
+def test_an_empty_hypothesis_never_beats_one_with_words() -> None:
+    from awaaz.engines.rescoring import Hypothesis, best_hypothesis
+
+    settings = RescoringSettings(weight=0.5, word_bonus=5.0)
+    spoken = Hypothesis(" अनजाने शब्दों वाला वाक्य", acoustic=-12.0, lm=-140.0, words=4)
+    silence = Hypothesis("", acoustic=-10.7, lm=-6.7, words=0)
+    assert silence.total(settings) > spoken.total(settings)  # what the LM alone would pick
+    assert best_hypothesis([spoken, silence], settings) == 0
+    assert best_hypothesis([silence, spoken], settings) == 1
+    assert best_hypothesis([silence, silence], settings) == 0
+    record = NbestRecord("अनजाने शब्दों वाला वाक्य", [[silence, spoken]])
+    assert choose(record, settings).strip() == "अनजाने शब्दों वाला वाक्य"

@@ -56,6 +56,16 @@ class Hypothesis:
         return self.acoustic + settings.weight * self.lm + settings.word_bonus * self.words
 
 
+def best_hypothesis(hyps: Sequence[Hypothesis], settings: RescoringSettings) -> int:
+    """Index of the hypothesis with the best combined score, among those with words when any has words.
+
+    An empty hypothesis is the beam's "nothing was said"; the LM, which has never seen most rare words,
+    can rate silence above a sentence full of them, so it may only win when every hypothesis is empty.
+    """
+    candidates = [i for i, h in enumerate(hyps) if h.words > 0] or list(range(len(hyps)))
+    return max(candidates, key=lambda i: (hyps[i].total(settings), -i))
+
+
 class LMRescorer:
     """Wraps a ``ctranslate2.models.Whisper`` (or a wrapper of one); see the module docstring."""
 
@@ -103,9 +113,10 @@ class LMRescorer:
         hyps = self.hypotheses(result, length_penalty)
         if self.recorder is not None:
             self.recorder.append(hyps)
-        order = sorted(range(len(hyps)), key=lambda i: -hyps[i].total(self.settings))
+        best = best_hypothesis(hyps, self.settings) if hyps else 0
+        order = [best, *(i for i in range(len(hyps)) if i != best)]
         self.rescored += 1
-        self.changed += bool(order and order[0] != 0)
+        self.changed += best != 0
         return RescoredResult(
             sequences=[result.sequences[i] for i in order],
             sequences_ids=[result.sequences_ids[i] for i in order],

@@ -11,7 +11,7 @@ import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from awaaz.engines.rescoring import Hypothesis, RescoringSettings
+from awaaz.engines.rescoring import Hypothesis, RescoringSettings, best_hypothesis
 from awaaz.text.metrics import score_corpus, score_utterance
 
 WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0)
@@ -32,7 +32,7 @@ def choose(record: NbestRecord, settings: RescoringSettings | None) -> str:
     for hyps in record.windows:
         if not hyps:
             continue
-        best = hyps[0] if settings is None else max(hyps, key=lambda h: h.total(settings))
+        best = hyps[0] if settings is None else hyps[best_hypothesis(hyps, settings)]
         texts.append(best.text)
     return " ".join(t.strip() for t in texts)
 
