@@ -59,8 +59,8 @@ class Settings(BaseSettings):
         description="Whisper: n-gram language model that rescores the beam's n-best: 'default' (the shipped "
         "Hindi model), 'none' (off), or the path of a model built by `awaaz lm build`.",
     )
-    lm_weight: float = Field(0.5, ge=0, description="Weight of the language model's ln-probability.")
-    lm_word_bonus: float = Field(5.0, description="Score added per word when rescoring (offsets the LM).")
+    lm_weight: float = Field(0.8, ge=0, description="Weight of the language model's ln-probability.")
+    lm_word_bonus: float = Field(6.0, description="Score added per word when rescoring (offsets the LM).")
     model_ttl_s: float = Field(
         300.0,
         ge=-1,

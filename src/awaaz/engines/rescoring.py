@@ -28,8 +28,8 @@ LN10 = math.log(10.0)
 class RescoringSettings:
     """How much the language model counts (chosen on train-split dev clips, see docs/ACCURACY.md)."""
 
-    weight: float = 0.5
-    word_bonus: float = 5.0
+    weight: float = 0.8
+    word_bonus: float = 6.0
     n_best: int = 5
 
 
