@@ -13,7 +13,7 @@ from platformdirs import user_cache_path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_MODEL_ID = "whisper-base-hi-ft1"
+DEFAULT_MODEL_ID = "whisper-base-hi-ft2"
 
 
 def _default_model_dir() -> Path:

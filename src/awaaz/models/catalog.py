@@ -55,10 +55,11 @@ def _registered_spec(model: RegisteredModel) -> ModelSpec:
 
 BUILTIN_MODELS: tuple[ModelSpec, ...] = (
     ModelSpec(
-        id="whisper-base-hi-ft1",
+        id="whisper-base-hi-ft2",
         engine="whisper-ct2",
-        description="Whisper base, decoder fine-tuned on Hindi (CPU run), int8 CTranslate2, shipped in repo",
-        prepare=shipped_preparer("whisper-base-hi-ft1"),
+        description="Whisper base, decoder fine-tuned on all Hindi train splits (CPU), int8 CTranslate2, "
+        "shipped in repo",
+        prepare=shipped_preparer("whisper-base-hi-ft2"),
         compute_type="int8",
     ),
     ModelSpec(
