@@ -359,7 +359,7 @@ class Report:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 2, 4, 8])
-    parser.add_argument("--rounds", type=int, default=1, help="Requests per client at each concurrency.")
+    parser.add_argument("--rounds", type=int, default=3, help="Requests per client at each concurrency.")
     parser.add_argument(
         "--fws-concurrency", type=int, nargs="+", default=[1, 4], help="Levels run on faster-whisper-server."
     )
