@@ -110,7 +110,7 @@ class NgramLM:
 
     def save(self, path: Path) -> None:
         """Write the model as one compressed ``.npz`` file (atomically)."""
-        arrays: dict[str, npt.NDArray[object] | npt.NDArray[np.generic]] = {
+        arrays: dict[str, npt.NDArray[np.generic]] = {
             "format": np.array(FORMAT),
             "source": np.array(self.source),
             "vocabulary": np.array("\n".join(self.vocabulary)),
@@ -152,7 +152,7 @@ class NgramLM:
         """Write the model in ARPA format (gzipped for a ``.gz`` path), e.g. for KenLM's build_binary."""
         opener = gzip.open if path.suffix == ".gz" else open
         mask = (1 << ID_BITS) - 1
-        with opener(path, "wt", encoding="utf-8") as out:  # type: ignore[operator]
+        with opener(path, "wt", encoding="utf-8") as out:
             out.write("\\data\\\n")
             for n, table in enumerate(self._orders, start=1):
                 out.write(f"ngram {n}={len(table.keys)}\n")

@@ -14,8 +14,9 @@ import av
 import numpy as np
 import numpy.typing as npt
 
-from awaaz.audio import SAMPLE_RATE, decode_audio
+from awaaz.audio import decode_audio
 from awaaz.train.data import Clip
+from awaaz.types import SAMPLE_RATE
 
 
 def change_speed(audio: npt.NDArray[np.float32], factor: float) -> npt.NDArray[np.float32]:

@@ -77,7 +77,8 @@ def synthesize(sentences: Sequence[str], out_dir: Path, seed: int = 0, voice: st
     """Read ``sentences`` with espeak-ng into ``out_dir/audio/*.wav``; write and return ``manifest.tsv``."""
     if shutil.which(ESPEAK) is None:
         raise SynthesisError("espeak-ng is not installed: `apt-get install espeak-ng` (Debian) provides it.")
-    from awaaz.audio import SAMPLE_RATE, decode_audio
+    from awaaz.audio import decode_audio
+    from awaaz.types import SAMPLE_RATE
 
     rng = random.Random(seed)
     (out_dir / "audio").mkdir(parents=True, exist_ok=True)
