@@ -110,6 +110,7 @@ def tune_command(
     from awaaz.audio import decode_audio
     from awaaz.config import get_settings
     from awaaz.engines.factory import whisper_settings
+    from awaaz.engines.rescoring import Hypothesis
     from awaaz.engines.whisper_ct2 import WhisperCT2Engine
     from awaaz.evaluation.engine import build_engine
     from awaaz.lm.shipped import shipped_lm_path
@@ -124,8 +125,8 @@ def tune_command(
     engine = build_engine(model, whisper=options)
     if not isinstance(engine, WhisperCT2Engine) or engine.rescorer is None:
         raise typer.BadParameter("rescoring needs a Whisper model", param_hint="--model")
-    recorder: list[list[object]] = []
-    engine.rescorer.recorder = recorder  # type: ignore[assignment]
+    recorder: list[list[Hypothesis]] = []
+    engine.rescorer.recorder = recorder
     audios = [decode_audio(c.audio) for c in dev]
     request = TranscribeOptions(language="hi")
     bar = tqdm(total=len(dev), desc="n-best", unit="clip")
@@ -134,7 +135,7 @@ def tune_command(
         bar.update(1)
         return engine.transcribe(audios[i], request).collect()
 
-    records = collect(transcribe, [c.text for c in dev], recorder)  # type: ignore[arg-type]
+    records = collect(transcribe, [c.text for c in dev], recorder)
     bar.close()
     rows = grid_search(records)
     base_wer, base_cer = corpus_wer(records, None)
