@@ -391,7 +391,7 @@ def main() -> None:
     port = free_port()
     awaaz = start_server(
         "awaaz",
-        [sys.executable, str(BENCH / "serve.py")],
+        [sys.executable, "-m", "awaaz.cli", "serve"],  # the real server: it preloads in its own pool
         {
             "AWAAZ_PORT": str(port),
             "AWAAZ_MODEL_DIR": str(model_dir),
