@@ -87,10 +87,11 @@ class TranscriptionService:
     def _batching(self, engine: Engine) -> Iterator[None]:
         """Let ``engine`` batch this transcription's model calls with concurrent ones, where it can."""
         enable = getattr(engine, "enable_batching", None)
-        if enable is None or self.settings.batch_max_size <= 1:
+        size = self.settings.batch_size()
+        if enable is None or size <= 1:
             yield
             return
-        batcher = enable(self.settings.batch_max_size, self.settings.batch_wait_ms / 1000)
+        batcher = enable(size, self.settings.batch_wait_ms / 1000)
         with batcher.participant():
             yield
 
