@@ -127,7 +127,6 @@ class Settings(BaseSettings):
         return int(self.max_upload_mb * 1024 * 1024)
 
 
-@lru_cache(maxsize=1)
 def cpu_cores() -> int:
     """CPU cores this process may run on (its affinity mask where the OS has one)."""
     try:
@@ -136,6 +135,7 @@ def cpu_cores() -> int:
         return os.cpu_count() or 1
 
 
+@lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """Return the process-wide settings, read once from the environment."""
     return Settings()
