@@ -10,19 +10,16 @@ import typer
 
 lm_app = typer.Typer(help="Build and inspect n-gram language models for n-best rescoring.")
 
-DEV_FRACTION = 0.04
-"""The trainer's dev carve-out (``awaaz train --dev-fraction``), held out with ``--hold-out-dev``."""
-
 
 def _lines(sources: list[Path], hold_out_dev: bool) -> Iterator[str]:
-    from awaaz.train.data import find_manifests, read_manifest, split_dev
+    from awaaz.train.data import expand_manifests, read_manifest, split_dev
 
     for source in sources:
-        manifests = find_manifests(source) if source.is_dir() else [source] if source.suffix == ".tsv" else []
+        manifests = expand_manifests([source]) if source.is_dir() or source.suffix == ".tsv" else []
         if manifests:
             clips = [clip for manifest in manifests for clip in read_manifest(manifest)]
             if hold_out_dev:
-                clips, _ = split_dev(clips, fraction=DEV_FRACTION, seed=0)
+                clips, _ = split_dev(clips)  # awaaz train's default dev carve-out
             yield from (clip.text for clip in clips)
         elif source.is_file():
             with source.open(encoding="utf-8") as handle:
@@ -115,11 +112,10 @@ def tune_command(
     from awaaz.evaluation.engine import build_engine
     from awaaz.lm.shipped import shipped_lm_path
     from awaaz.lm.tuning import collect, corpus_wer, grid_search
-    from awaaz.train.data import find_manifests, read_manifest, split_dev
+    from awaaz.train.data import expand_manifests, read_manifest, split_dev
     from awaaz.types import TranscribeOptions
 
-    files = [m for path in data for m in (find_manifests(path) if path.is_dir() else [path])]
-    _, dev = split_dev([c for f in files for c in read_manifest(f)], fraction=DEV_FRACTION, seed=0)
+    _, dev = split_dev([c for f in expand_manifests(data) for c in read_manifest(f)])
     base = whisper_settings(get_settings())
     options = dataclasses.replace(base, lm_path=lm_path or shipped_lm_path(), beam_size=beam_size)
     engine = build_engine(model, whisper=options)

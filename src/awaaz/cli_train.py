@@ -15,6 +15,8 @@ from typing import Annotated
 
 import typer
 
+from awaaz.train.data import DEV_FRACTION
+
 app = typer.Typer(help="Fine-tune Whisper on speech manifests.")
 
 DEFAULT_CACHE = Path(".cache/train")
@@ -62,7 +64,7 @@ def train_command(
     time_budget: Annotated[
         float | None, typer.Option(help="Stop training after this many seconds (then score and export).")
     ] = None,
-    dev_fraction: Annotated[float, typer.Option(min=0.0, max=0.5)] = 0.04,
+    dev_fraction: Annotated[float, typer.Option(min=0.0, max=0.5)] = DEV_FRACTION,
     seed: Annotated[int, typer.Option()] = 0,
     threads: Annotated[int, typer.Option(min=1, help="torch and CTranslate2 CPU threads.")] = 2,
     cache_dir: Annotated[Path, typer.Option(help="Where encoder outputs are cached.")] = DEFAULT_CACHE,
@@ -79,14 +81,14 @@ def train_command(
     """Fine-tune, pick the checkpoint with the best dev WER, and export it as CTranslate2 int8."""
     _require_train_extra()
     from awaaz.train.augment import with_speed_copies
-    from awaaz.train.data import find_manifests, load_training_clips, split_dev
+    from awaaz.train.data import expand_manifests, load_training_clips, split_dev
     from awaaz.train.features import EncoderCache, precompute_encoder_outputs
     from awaaz.train.loop import TrainConfig, Trainer, uses_cached_encoder
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     if mode not in ("decoder", "full", "lora"):
         raise typer.BadParameter("mode must be decoder, full or lora", param_hint="--mode")
-    files = [m for path in manifests for m in (find_manifests(path) if path.is_dir() else [path])]
+    files = expand_manifests(manifests)
     if not files:
         raise typer.BadParameter("no manifest.tsv found", param_hint="MANIFEST")
     if base_model is None:
@@ -153,10 +155,10 @@ def synth_command(
     seed: Annotated[int, typer.Option()] = 0,
 ) -> None:
     """Synthesise Hindi speech with espeak-ng from corpus sentences that bring new words."""
-    from awaaz.train.data import find_manifests, read_manifest
+    from awaaz.train.data import expand_manifests, read_manifest
     from awaaz.train.synthetic import SynthesisError, pick_sentences, synthesize
 
-    files = [m for path in known or [] for m in (find_manifests(path) if path.is_dir() else [path])]
+    files = expand_manifests(known or [])
     known_text = [clip.text for f in files for clip in read_manifest(f)]
     with corpus.open(encoding="utf-8") as handle:
         sentences = pick_sentences(handle, known_text, count, seed=seed)

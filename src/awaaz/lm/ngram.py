@@ -196,7 +196,7 @@ def build(sentences: Iterable[Sequence[str]], order: int = 3, source: str = "") 
             row.append(ids[word])
         row.append(ids[EOS])
         for n in range(1, order + 1):
-            for i in range(max(0, 1 if n == 1 else 0), len(row) - n + 1):
+            for i in range(1 if n == 1 else 0, len(row) - n + 1):  # <s> is never a unigram
                 counts[n - 1][tuple(row[i : i + n])] += 1
     # Kneser-Ney: every order below the top counts distinct left extensions instead of occurrences.
     adjusted: list[Counter[tuple[int, ...]]] = [Counter() for _ in range(order)]

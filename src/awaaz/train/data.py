@@ -17,6 +17,8 @@ from pathlib import Path
 from awaaz.evaluation.manifest import read_manifest as read_entries
 
 TRAIN_SPLIT = "train"
+DEV_FRACTION = 0.04
+"""Share of the training clips :func:`split_dev` holds out by default (``awaaz train``, ``awaaz lm``)."""
 SYNTHETIC_SPEAKER = "synthetic:"
 """Manifest speakers with this prefix mark synthetic speech (see :mod:`awaaz.train.synthetic`)."""
 
@@ -79,6 +81,11 @@ def find_manifests(data_dir: Path) -> list[Path]:
     return sorted(data_dir.glob("*/manifest.tsv"))
 
 
+def expand_manifests(paths: Iterable[Path]) -> list[Path]:
+    """Manifest files as given on a command line: folders become their ``*/manifest.tsv`` files."""
+    return [m for path in paths for m in (find_manifests(path) if path.is_dir() else [path])]
+
+
 def load_training_clips(manifests: Sequence[Path]) -> list[Clip]:
     """The ``train`` rows of all ``manifests``; refuses a manifest path that names an eval split folder."""
     clips: list[Clip] = []
@@ -89,7 +96,9 @@ def load_training_clips(manifests: Sequence[Path]) -> list[Clip]:
     return clips
 
 
-def split_dev(clips: Sequence[Clip], fraction: float = 0.04, seed: int = 0) -> tuple[list[Clip], list[Clip]]:
+def split_dev(
+    clips: Sequence[Clip], fraction: float = DEV_FRACTION, seed: int = 0
+) -> tuple[list[Clip], list[Clip]]:
     """Split ``clips`` into (train, dev) by whole groups, per source, deterministically.
 
     From each source, groups are shuffled with ``seed`` and taken for dev until about ``fraction`` of its

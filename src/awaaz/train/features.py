@@ -17,14 +17,11 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from awaaz.engines.windows import FULL_WINDOW, pad_to_window
+from awaaz.engines.windows import pad_to_window
 from awaaz.train.augment import load_clip_audio
 from awaaz.train.data import Clip
 
 log = logging.getLogger(__name__)
-
-N_FRAMES = FULL_WINDOW
-"""Mel frames in one 30 s Whisper window."""
 
 
 def log_mel(
