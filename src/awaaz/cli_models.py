@@ -1,4 +1,4 @@
-"""``awaaz models ...``: prepare, list, add, remove, pull, quantize and export the models Awaaz serves."""
+"""``awaaz models ...``: prepare, list, add, remove, pull, quantize, prune and export the served models."""
 
 from __future__ import annotations
 
@@ -191,6 +191,32 @@ def models_quantize(
     )
     if result.note:
         typer.echo(result.note)
+
+
+@models_app.command("prune")
+def models_prune(
+    model: Annotated[str, typer.Argument(help="The Whisper model to prune.")],
+    language: Annotated[str, typer.Option(help="The language the pruned model will write.")] = "hi",
+    new_id: Annotated[
+        str | None, typer.Option("--id", help="Id of the pruned model (default MODEL-LANGUAGE).")
+    ] = None,
+    replace: Annotated[bool, typer.Option(help="Replace a model registered under the same id.")] = False,
+) -> None:
+    """Register a copy of a Whisper model whose vocabulary keeps only LANGUAGE's tokens: same transcripts for
+    that language, a decoder step that reads about half the bytes; other languages and translation refused."""
+    from awaaz.models.catalog import ModelCatalog
+    from awaaz.models.prune import prune_registered
+
+    try:
+        result = prune_registered(
+            ModelCatalog(get_settings()), model, language=language, new_id=new_id, replace=replace
+        )
+    except AwaazError as exc:
+        _fail(exc.message)
+    typer.echo(
+        f"{result.model.id}: {result.scope.kept_tokens} of {result.scope.source_tokens} tokens kept, "
+        f"model.bin {_mb(result.size_before)} -> {_mb(result.size_after)}"
+    )
 
 
 @models_app.command("export-nemo")

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from awaaz.audio import decode_audio
-from awaaz.train.ct2_reader import read_ct2_model
+from awaaz.models.ct2_file import read_ct2_model
 from awaaz.train.data import Clip
 from awaaz.train.features import log_mel
 

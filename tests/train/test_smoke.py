@@ -83,7 +83,7 @@ def test_lora_adapters_train_and_merge_into_a_plain_export(
     default_model_path: Path, train_clips: list[Clip], encoder_cache: EncoderCache, tmp_path: Path
 ) -> None:
     pytest.importorskip("peft", reason="the train extra (peft) is not installed")
-    from awaaz.train.ct2_reader import read_ct2_model
+    from awaaz.models.ct2_file import read_ct2_model
     from awaaz.train.loop import TrainConfig, Trainer
 
     config = TrainConfig(

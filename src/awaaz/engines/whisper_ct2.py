@@ -18,6 +18,7 @@ from awaaz.engines.devanagari import non_devanagari_token_ids, punctuation_token
 from awaaz.engines.rescoring import LMRescorer, RescoringSettings
 from awaaz.engines.windows import WindowTrimmer
 from awaaz.errors import InvalidParameterError, ModelLoadError
+from awaaz.models.prune import VocabularyScope
 from awaaz.text.loops import collapse_loops
 from awaaz.types import Segment, TranscribeOptions, Transcription, TranscriptionInfo, Word
 
@@ -86,6 +87,8 @@ class WhisperCT2Engine:
         self.model_id = model_id
         self.path = path
         self.settings = settings
+        self.scope = VocabularyScope.read(path)
+        """Set for a model whose vocabulary was pruned to one language (:mod:`awaaz.models.prune`)."""
         try:
             self._model = WhisperModel(
                 str(path),
@@ -176,10 +179,29 @@ class WhisperCT2Engine:
         cap = MAX_LENGTH - 8 - self._steering_tokens - (MAX_LENGTH // 2 if options.prompt else 0)
         return bound if bound < cap else None
 
+    def _checked_scope(self, options: TranscribeOptions) -> str | None:
+        """The language to decode in; a pruned model can write its own language only, and not translate."""
+        if self.scope is None:
+            return options.language or None
+        own = self.scope.language
+        if options.task != "transcribe":
+            raise InvalidParameterError(
+                f"Model {self.model_id!r} has a {own!r}-only vocabulary and cannot translate; use a full "
+                "Whisper model such as 'whisper-base' for task=translate.",
+                param="task",
+            )
+        if options.language and options.language != own:
+            raise InvalidParameterError(
+                f"Model {self.model_id!r} has a {own!r}-only vocabulary; got language {options.language!r}. "
+                f"Send language={own!r} (or none), or use a full Whisper model such as 'whisper-base'.",
+                param="language",
+            )
+        return own
+
     def _decode_kwargs(self, options: TranscribeOptions, duration: float) -> dict[str, Any]:
         if not 0.0 <= options.temperature <= 1.0:
             raise InvalidParameterError("temperature must be between 0 and 1.", param="temperature")
-        language = options.language or None
+        language = self._checked_scope(options)
         if language is not None and language not in self._model.supported_languages:
             raise InvalidParameterError(
                 f"Language {language!r} is not supported by model {self.model_id!r}. "

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from awaaz.train.ct2_reader import CT2Model, read_ct2_model
+from awaaz.models.ct2_file import CT2Model, read_ct2_model, read_vocabulary
 
 if TYPE_CHECKING:
     from transformers import WhisperForConditionalGeneration, WhisperTokenizerFast  # type: ignore[attr-defined]
@@ -79,15 +79,6 @@ def load_tokenizer(ct2_dir: Path) -> WhisperTokenizerFast:
         pad_token=EOT,
         add_prefix_space=False,
     )
-
-
-def read_vocabulary(ct2_dir: Path) -> list[str]:
-    """The token list of a CTranslate2 model directory (``vocabulary.json`` or ``vocabulary.txt``)."""
-    as_json = ct2_dir / "vocabulary.json"
-    if as_json.is_file():
-        return list(json.loads(as_json.read_text(encoding="utf-8")))
-    lines = (ct2_dir / "vocabulary.txt").read_text(encoding="utf-8").split("\n")
-    return lines[:-1] if lines and lines[-1] == "" else lines
 
 
 def _build_config(dims: WhisperDims, ct2_config: dict[str, Any], token_id: dict[str, int]) -> Any:
