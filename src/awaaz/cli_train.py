@@ -69,6 +69,14 @@ def train_command(
     threads: Annotated[int, typer.Option(min=1, help="torch and CTranslate2 CPU threads.")] = 2,
     cache_dir: Annotated[Path, typer.Option(help="Where encoder outputs are cached.")] = DEFAULT_CACHE,
     lora_rank: Annotated[int, typer.Option(min=1)] = 16,
+    encoder_layers: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="With --mode decoder: also train the top N encoder layers on trimmed windows "
+            "(encoder adaptation on a CPU; 0 keeps the encoder frozen and its outputs cached).",
+        ),
+    ] = 0,
     speed_perturb: Annotated[
         str,
         typer.Option(help="Comma-separated speed factors of extra training copies, e.g. 0.9,1.1 (none: '')."),
@@ -88,6 +96,16 @@ def train_command(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     if mode not in ("decoder", "full", "lora"):
         raise typer.BadParameter("mode must be decoder, full or lora", param_hint="--mode")
+    if encoder_layers and mode != "decoder":
+        raise typer.BadParameter(
+            "--encoder-layers goes with --mode decoder (full trains every layer)",
+            param_hint="--encoder-layers",
+        )
+    if encoder_layers and not trim_windows:
+        raise typer.BadParameter(
+            "--encoder-layers trains on trimmed windows; drop --no-trim-windows",
+            param_hint="--encoder-layers",
+        )
     files = expand_manifests(manifests)
     if not files:
         raise typer.BadParameter("no manifest.tsv found", param_hint="MANIFEST")
@@ -96,6 +114,14 @@ def train_command(
         from awaaz.models.default import prepare_base_model
 
         base_model = prepare_base_model(get_settings().model_dir)
+    from awaaz.models.prune import VocabularyScope
+
+    if VocabularyScope.read(base_model) is not None:
+        raise typer.BadParameter(
+            f"{base_model} has a pruned vocabulary; train from the full model it was pruned from "
+            "(its embeddings of the other tokens are gone), then prune the result.",
+            param_hint="--base-model",
+        )
     clips = load_training_clips(files)
     train, dev = split_dev(clips, fraction=dev_fraction, seed=seed)
     try:
@@ -118,6 +144,7 @@ def train_command(
         threads=threads,
         lora_rank=lora_rank,
         trim_windows=trim_windows,
+        encoder_layers=encoder_layers,
     )
     window = "trimmed" if trim_windows else "30s"
     cache = EncoderCache(cache_dir / "encoder" / f"{base_model.name}-int8-{window}")

@@ -1,4 +1,4 @@
-"""``awaaz train`` refuses malformed speed factors before any encoding or training."""
+"""``awaaz train`` refuses malformed options and a pruned base model before any encoding or training."""
 
 from __future__ import annotations
 
@@ -25,4 +25,36 @@ def test_bad_speed_factors_are_a_usage_error(
     result = CliRunner().invoke(app, [*args, "--speed-perturb", value])
     assert result.exit_code == 2
     assert message in result.output
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--encoder-layers", "2", "--mode", "full"], "goes with --mode decoder"),
+        (["--encoder-layers", "2", "--no-trim-windows"], "trains on trimmed windows"),
+    ],
+)
+def test_encoder_layers_need_decoder_mode_on_trimmed_windows(
+    tmp_path: Path, default_model_path: Path, extra: list[str], message: str
+) -> None:
+    out = tmp_path / "run"
+    args = ["train", str(FIXTURE_MANIFEST), "--out", str(out), "--base-model", str(default_model_path)]
+    result = CliRunner().invoke(app, [*args, *extra])
+    assert result.exit_code == 2
+    assert message in " ".join(result.output.replace("│", " ").split())
+    assert not out.exists()
+
+
+def test_a_pruned_base_model_is_refused(tmp_path: Path, default_model_path: Path) -> None:
+    from awaaz.models.prune import prune_vocabulary
+
+    pruned = tmp_path / "pruned"
+    prune_vocabulary(default_model_path, pruned)
+    out = tmp_path / "run"
+    result = CliRunner().invoke(
+        app, ["train", str(FIXTURE_MANIFEST), "--out", str(out), "--base-model", str(pruned)]
+    )
+    assert result.exit_code == 2
+    assert "pruned vocabulary" in " ".join(result.output.replace("│", " ").split())
     assert not out.exists()

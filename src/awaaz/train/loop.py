@@ -1,9 +1,12 @@
 """The fine-tuning loop: full, decoder-only or LoRA, with dev-WER checkpoint selection.
 
 Decoder-only training (``mode="decoder"``) never runs the encoder: it reads encoder outputs precomputed by
-:mod:`awaaz.train.features`, which makes it practical on a CPU. ``mode="full"`` and ``mode="lora"`` run the
-encoder on log-Mel features (with SpecAugment), which wants a GPU. Every checkpoint candidate is exported to
-CTranslate2 int8 and scored on the dev clips with the same runtime that serves, and the best dev WER wins.
+:mod:`awaaz.train.features`, which makes it practical on a CPU. With ``encoder_layers=N`` it also adapts the
+top N encoder layers, running the encoder on trimmed windows (:mod:`awaaz.train.encoder`, SpecAugment on),
+the bottom layers without gradients: encoder adaptation at a CPU's budget. ``mode="full"`` and
+``mode="lora"`` run the whole encoder on 30 s windows (with SpecAugment), which wants a GPU. Every
+checkpoint candidate is exported to CTranslate2 int8 and scored on the dev clips with the same runtime that
+serves, and the best dev WER wins.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import numpy.typing as npt
 
 from awaaz.train.augment import load_clip_audio
 from awaaz.train.data import Clip
+from awaaz.train.encoder import encode_trimmed, freeze_encoder_below, spec_augment
 from awaaz.train.features import EncoderCache, log_mel
 from awaaz.train.hf import EOT, NO_TIMESTAMPS, SOT, TRANSCRIBE, export_ct2, load_hf_from_ct2, save_hf
 from awaaz.train.scoring import corpus_error_rates
@@ -81,6 +85,9 @@ class TrainConfig:
     lora_encoder: bool = False
     """LoRA on the encoder too (runs the encoder; wants a GPU). Off: decoder adapters on cached outputs."""
     max_label_tokens: int = 440
+    encoder_layers: int = 0
+    """With ``mode="decoder"``: also train the top this-many encoder layers (and the encoder's final layer
+    norm) on trimmed windows, instead of reading cached encoder outputs."""
 
 
 @dataclass(slots=True)
@@ -185,7 +192,7 @@ def _batches(
 def hindi_suppressed_ids(ct2_dir: Path) -> list[int]:
     """Token ids the engine's Devanagari guard suppresses for Hindi (same rule as the engine)."""
     from awaaz.engines.devanagari import non_devanagari_token_ids
-    from awaaz.train.hf import read_vocabulary
+    from awaaz.models.ct2_file import read_vocabulary
 
     vocabulary = read_vocabulary(ct2_dir)
     return non_devanagari_token_ids(vocabulary, vocabulary.index(EOT))
@@ -193,7 +200,25 @@ def hindi_suppressed_ids(ct2_dir: Path) -> list[int]:
 
 def uses_cached_encoder(config: TrainConfig) -> bool:
     """True when the encoder is frozen, so training reads precomputed encoder outputs."""
-    return config.mode == "decoder" or (config.mode == "lora" and not config.lora_encoder)
+    if config.mode == "decoder":
+        return config.encoder_layers == 0
+    return config.mode == "lora" and not config.lora_encoder
+
+
+def runs_trimmed_encoder(config: TrainConfig) -> bool:
+    """True when the top encoder layers train on trimmed windows (decoder mode with ``encoder_layers``)."""
+    return config.mode == "decoder" and config.encoder_layers > 0
+
+
+def trimmed_window_frames(clip: Clip) -> int:
+    """Mel frames of the trimmed window the engine encodes ``clip`` in, from its duration (no audio read).
+
+    ``duration_s`` already accounts for speed copies. A clip within a frame of a step boundary may get the
+    next window when its audio is decoded; a batch is padded to its widest window, so that is harmless.
+    """
+    from awaaz.engines.windows import FULL_WINDOW, window_frames
+
+    return window_frames(min(FULL_WINDOW, int(clip.duration_s * 100)))
 
 
 def _prepare_model(model: Any, config: TrainConfig) -> Any:
@@ -210,8 +235,7 @@ def _prepare_model(model: Any, config: TrainConfig) -> Any:
         )
         return get_peft_model(model, lora)
     if config.mode == "decoder":
-        for param in model.model.encoder.parameters():
-            param.requires_grad_(False)
+        freeze_encoder_below(model.model.encoder, config.encoder_layers)
     if config.freeze_cross_kv:
         for layer in model.model.decoder.layers:
             for proj in (layer.encoder_attn.k_proj, layer.encoder_attn.v_proj):
@@ -256,6 +280,7 @@ class Trainer:
         self._suppress = hindi_suppressed_ids(base_dir) if config.language == "hi" else []
         self._subset: Any = None
         self._remap: Any = None
+        self._np_rng = np.random.default_rng(config.seed)
 
     def _set_vocabulary_subset(self, label_ids: Sequence[list[int]], vocab_size: int) -> None:
         import torch
@@ -299,6 +324,16 @@ class Trainer:
         if uses_cached_encoder(self.config):
             enc = np.stack([self._encoder_output(c) for c in clips]).astype(np.float32)
             batch["encoder_hidden_states"] = torch.from_numpy(enc)
+        elif runs_trimmed_encoder(self.config):
+            windows = [
+                spec_augment(log_mel(load_clip_audio(c), trim=True), self.config.spec_augment, self._np_rng)
+                for c in clips
+            ]
+            width = max(w.shape[-1] for w in windows)
+            stacked = np.zeros((len(windows), windows[0].shape[0], width), np.float32)
+            for row, window in enumerate(windows):
+                stacked[row, :, : window.shape[-1]] = window
+            batch["trimmed_features"] = torch.from_numpy(stacked)
         else:
             mels = np.stack([log_mel(load_clip_audio(c), trim=False) for c in clips])
             batch["input_features"] = torch.from_numpy(mels)
@@ -308,6 +343,10 @@ class Trainer:
         import torch
         import torch.nn.functional as functional
 
+        if "trimmed_features" in batch:
+            batch["encoder_hidden_states"] = encode_trimmed(
+                model.model.encoder, batch["trimmed_features"], self.config.encoder_layers
+            )
         if "encoder_hidden_states" in batch:
             whisper = model.get_base_model() if self.config.mode == "lora" else model
             hidden = whisper.model.decoder(
@@ -350,7 +389,12 @@ class Trainer:
             str(ct2_dir), device="cpu", compute_type="int8", intra_threads=self.config.threads
         )
         t = self.tokens.t
-        cached = self.cache is not None and all(self.cache.has(c) for c in clips)
+        # Cached outputs are those of the base encoder: stale once the encoder trains.
+        cached = (
+            uses_cached_encoder(self.config)
+            and self.cache is not None
+            and all(self.cache.has(c) for c in clips)
+        )
         n_mels = int(model.n_mels)
 
         def inputs(clip: Clip) -> npt.NDArray[Any]:
@@ -407,8 +451,13 @@ class Trainer:
         text_ids = [self.tokens.text_ids(c.text) for c in train]
         lengths = [len(ids) for ids in text_ids]
         # Cached encoder outputs of trimmed windows differ in length: a batch takes one length.
-        groups = [len(self._encoder_output(c)) for c in train] if uses_cached_encoder(cfg) else None
-        if cfg.hindi_vocabulary and cfg.language == "hi" and uses_cached_encoder(cfg):
+        groups: list[int] | None = None
+        if uses_cached_encoder(cfg):
+            groups = [len(self._encoder_output(c)) for c in train]
+        elif runs_trimmed_encoder(cfg):
+            groups = [trimmed_window_frames(c) for c in train]
+        decoder_path = uses_cached_encoder(cfg) or runs_trimmed_encoder(cfg)
+        if cfg.hindi_vocabulary and cfg.language == "hi" and decoder_path:
             self._set_vocabulary_subset(text_ids, int(base.config.vocab_size))
         steps_per_epoch = math.ceil(len(train) / cfg.batch_size)
         total = math.ceil(steps_per_epoch * cfg.epochs)
