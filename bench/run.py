@@ -217,8 +217,9 @@ LIBRARY_SCRIPT = """
 import json, resource, sys, time
 from faster_whisper import WhisperModel, decode_audio
 path, clip, runs, threads, kwargs = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+device, compute_type = sys.argv[6], sys.argv[7]
 kwargs = json.load(open(kwargs))
-model = WhisperModel(path, device="cpu", compute_type="int8", cpu_threads=threads)
+model = WhisperModel(path, device=device, compute_type=compute_type, cpu_threads=threads)
 audio = decode_audio(clip)
 text = " ".join(s.text.strip() for s in model.transcribe(audio, **kwargs)[0])  # warm-up
 times = []
@@ -252,7 +253,7 @@ def encode_s(frames):
     best = []
     for _ in range(3):
         started = time.perf_counter()
-        ct2.encode(window)
+        ct2.encode(window, to_cpu=True)
         best.append(time.perf_counter() - started)
     return min(best)
 
@@ -263,14 +264,31 @@ print(json.dumps({"times": times, "text": text, "peak_rss_mb": rss, "decoder_cal
 
 
 def run_library(
-    python: str, model_path: Path, clip_path: Path, runs: int, kwargs_path: Path
+    python: str,
+    model_path: Path,
+    clip_path: Path,
+    runs: int,
+    kwargs_path: Path,
+    device: str = "cpu",
+    compute_type: str = "int8",
 ) -> dict[str, Any]:
     """Transcribe the clip ``runs`` times in a row with faster-whisper in a fresh process."""
     from awaaz.engines.windows import window_frames
 
     script = LIBRARY_SCRIPT.replace("TRIMMED", str(window_frames(round(CLIP_S * 100))))
     out = subprocess.run(
-        [python, "-c", script, str(model_path), str(clip_path), str(runs), "0", str(kwargs_path)],
+        [
+            python,
+            "-c",
+            script,
+            str(model_path),
+            str(clip_path),
+            str(runs),
+            "0",
+            str(kwargs_path),
+            device,
+            compute_type,
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -302,7 +320,22 @@ def ensure_fws() -> Path | None:
 # --- the machine -----------------------------------------------------------------------------------
 
 
-def machine() -> dict[str, Any]:
+def gpu_name() -> str | None:
+    """The first GPU nvidia-smi names, or None."""
+    try:
+        out = subprocess.run(
+            ["nvidia-smi", "--query-gpu=name,memory.total", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip().splitlines()[0] if out.stdout.strip() else None
+
+
+def machine(device: str = "cpu") -> dict[str, Any]:
     """What the benchmark ran on."""
     cpu = "unknown"
     for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -322,7 +355,7 @@ def machine() -> dict[str, Any]:
         "cores": len(os.sched_getaffinity(0)),
         "isa": isa,
         "memory_gb": round(mem_kb / 1024 / 1024, 1),
-        "gpu": None,
+        "gpu": gpu_name() if device == "cuda" else None,
         "os": platform.platform(),
         "python": platform.python_version(),
         "ctranslate2": ctranslate2.__version__,
@@ -366,7 +399,14 @@ def main() -> None:
     parser.add_argument("--single-runs", type=int, default=3, help="Runs of the single-clip latency.")
     parser.add_argument("--skip-fws", action="store_true", help="Leave faster-whisper-server out.")
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="cuda: the GPU benchmark.")
+    parser.add_argument(
+        "--compute-type",
+        default=None,
+        help="CTranslate2 compute type (default int8 on cpu, float16 on cuda).",
+    )
     args = parser.parse_args()
+    compute_type = args.compute_type or ("float16" if args.device == "cuda" else "int8")
     started = time.monotonic()
 
     from awaaz.config import Settings
@@ -378,9 +418,9 @@ def main() -> None:
     clip_path = work / "clip10s.wav"
     clip_path.write_bytes(clip)
     report = Report(
-        machine=machine(),
+        machine=machine(args.device),
         clip=f"{CLIP_S:g} s, {origin}",
-        model=f"{Settings().default_model} int8 ({model_path})",
+        model=f"{Settings().default_model} {compute_type} on {args.device} ({model_path})",
     )
     kwargs = awaaz_decode_kwargs(model_dir)
     kwargs_path = work / "decode.json"
@@ -397,6 +437,8 @@ def main() -> None:
             "AWAAZ_MODEL_DIR": str(model_dir),
             "AWAAZ_LOG_LEVEL": "warning",
             "AWAAZ_REQUEST_TIMEOUT_S": "3600",  # measure throughput, not the deadline
+            "AWAAZ_DEVICE": args.device,
+            "AWAAZ_COMPUTE_TYPE": compute_type,
         },
         port,
         "/ready",
@@ -419,7 +461,9 @@ def main() -> None:
         awaaz.stop()
 
     # 2. The raw library, sequentially, with the same decoding options.
-    lib = run_library(sys.executable, model_path, clip_path, c4 * args.rounds, kwargs_path)
+    lib = run_library(
+        sys.executable, model_path, clip_path, c4 * args.rounds, kwargs_path, args.device, compute_type
+    )
     report.library_sequential_throughput = len(lib["times"]) * CLIP_S / sum(lib["times"])
     report.library_rtf = statistics.median(lib["times"]) / CLIP_S
     report.peak_rss_mb_library = lib["peak_rss_mb"]
@@ -439,7 +483,7 @@ def main() -> None:
     if exe is not None:
         config = work / "fws.yaml"
         fws_kwargs = {k: v for k, v in kwargs.items() if v is not None}
-        model_options = {"device": "cpu", "compute_type": "int8", "cpu_threads": 0}
+        model_options = {"device": args.device, "compute_type": compute_type, "cpu_threads": 0}
         entry = {"name": "whisper-base", "path": str(model_path), "model_options": model_options}
         config.write_text(
             json.dumps({"models": [{**entry, "transcribe_options": fws_kwargs}]})
