@@ -35,6 +35,7 @@ SIDE_FILES = (
     "vocabulary.json",
     "vocabulary.txt",
     "preprocessor_config.json",
+    "vocabulary_scope.json",
 )
 
 
