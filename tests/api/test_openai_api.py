@@ -195,6 +195,7 @@ def test_streamed_body_over_the_limit_is_cut_off_with_413(http: TestClient) -> N
         ({"model": "whisper-1", "response_format": "docx"}, "response_format"),
         ({"model": "whisper-1", "temperature": "7"}, "temperature"),
         ({"model": "whisper-1", "language": "xx"}, "language"),
+        ({"model": "whisper-1", "language": "en"}, "language"),  # the default's vocabulary is Hindi-only
         ({"model": "whisper-1", "timestamp_granularities[]": "word"}, "timestamp_granularities"),
         (
             {"model": "whisper-1", "response_format": "verbose_json", "timestamp_granularities[]": "char"},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -50,3 +51,23 @@ def train_clips(tmp_path_factory: pytest.TempPathFactory) -> list[Clip]:
         if len(clips) >= 4:
             return clips[:6]
     return generated_clips(tmp_path_factory.mktemp("generated-clips"))
+
+
+def smoke_config(**overrides: Any) -> Any:
+    """The TrainConfig of the CI smoke runs: six steps of batch 2, scored once at the end."""
+    from awaaz.train.loop import TrainConfig
+
+    settings: dict[str, Any] = {
+        "mode": "decoder",
+        "learning_rate": 5e-5,
+        "warmup_fraction": 0.2,
+        "batch_size": 2,
+        "epochs": 100,
+        "max_steps": 6,
+        "eval_every": 6,
+        "log_every": 1,
+        "timestamp_fraction": 0.0,
+        "score_base": False,
+        "seed": 0,
+    }
+    return TrainConfig(**{**settings, **overrides})

@@ -12,6 +12,7 @@ from awaaz.audio import decode_audio
 from awaaz.train.data import Clip
 from awaaz.train.encoder import encode_trimmed, freeze_encoder_below, spec_augment
 from awaaz.train.features import log_mel
+from tests.train.conftest import smoke_config
 
 torch = pytest.importorskip("torch", reason="the train extra (torch) is not installed")
 pytest.importorskip("transformers", reason="the train extra (transformers) is not installed")
@@ -78,22 +79,9 @@ def test_spec_augment_masks_content_only() -> None:
 def test_top_encoder_layers_train_on_trimmed_windows(
     hf_model: object, default_model_path: Path, train_clips: list[Clip], tmp_path: Path
 ) -> None:
-    from awaaz.train.loop import TrainConfig, Trainer, uses_cached_encoder
+    from awaaz.train.loop import Trainer, uses_cached_encoder
 
-    config = TrainConfig(
-        mode="decoder",
-        encoder_layers=1,
-        learning_rate=5e-5,
-        warmup_fraction=0.2,
-        batch_size=2,
-        epochs=100,
-        max_steps=6,
-        eval_every=6,
-        log_every=1,
-        timestamp_fraction=0.0,
-        score_base=False,
-        seed=0,
-    )
+    config = smoke_config(encoder_layers=1)
     assert not uses_cached_encoder(config)
     trainer = Trainer(default_model_path, tmp_path / "run", config, cache=None, report=lambda _: None)
     result = trainer.train(train_clips, train_clips[:2])  # no encoder cache: the encoder runs

@@ -15,6 +15,7 @@ from awaaz.engines.windows import window_frames
 from awaaz.train.data import Clip
 from awaaz.train.features import EncoderCache, precompute_encoder_outputs
 from awaaz.types import TranscribeOptions
+from tests.train.conftest import smoke_config
 
 pytest.importorskip("torch", reason="the train extra (torch) is not installed: pip install -e '.[train]'")
 pytest.importorskip("transformers", reason="the train extra (transformers) is not installed")
@@ -41,21 +42,9 @@ def test_decoder_steps_lower_the_loss_and_the_export_serves(
     default_model_path: Path, train_clips: list[Clip], encoder_cache: EncoderCache, tmp_path: Path
 ) -> None:
     from awaaz.engines.whisper_ct2 import WhisperCT2Engine, WhisperSettings
-    from awaaz.train.loop import TrainConfig, Trainer
+    from awaaz.train.loop import Trainer
 
-    config = TrainConfig(
-        mode="decoder",
-        learning_rate=5e-5,
-        warmup_fraction=0.2,
-        batch_size=2,
-        epochs=100,
-        max_steps=6,
-        eval_every=6,
-        log_every=1,
-        timestamp_fraction=0.0,
-        score_base=False,
-        seed=0,
-    )
+    config = smoke_config()
     trainer = Trainer(default_model_path, tmp_path / "run", config, encoder_cache, report=lambda _: None)
     result = trainer.train(train_clips, train_clips[:2])
 

@@ -55,11 +55,11 @@ def _registered_spec(model: RegisteredModel) -> ModelSpec:
 
 BUILTIN_MODELS: tuple[ModelSpec, ...] = (
     ModelSpec(
-        id="whisper-base-hi-ft2",
+        id="whisper-base-hi-ft3",
         engine="whisper-ct2",
-        description="Whisper base, decoder fine-tuned on all Hindi train splits (CPU), int8 CTranslate2, "
-        "shipped in repo",
-        prepare=shipped_preparer("whisper-base-hi-ft2"),
+        description="Whisper base, decoder and top 3 encoder layers fine-tuned on all Hindi train splits "
+        "(CPU), Hindi-only vocabulary, int8 CTranslate2, shipped in repo",
+        prepare=shipped_preparer("whisper-base-hi-ft3"),
         compute_type="int8",
     ),
     ModelSpec(
