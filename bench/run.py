@@ -517,11 +517,11 @@ def main() -> None:
     report.details["bench_wall_s"] = time.monotonic() - started
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(asdict(report), indent=2, ensure_ascii=False) + "\n")
-    print_table(report, c4)
+    print_table(report, c4, args.out)
     shutil.rmtree(work, ignore_errors=True)
 
 
-def print_table(report: Report, c4: int) -> None:
+def print_table(report: Report, c4: int, out: Path) -> None:
     """The results, readable."""
     m = report.machine
     print(f"\nMachine: {m['cpu']}, {m['cores']} cores ({', '.join(m['isa'])}), {m['memory_gb']} GB, no GPU")
@@ -556,7 +556,7 @@ def print_table(report: Report, c4: int) -> None:
         f"Peak RSS: awaaz {report.peak_rss_mb:.0f} MB, library {report.peak_rss_mb_library:.0f} MB"
         + (f", faster-whisper-server {fws_rss:.0f} MB" if fws_rss is not None else "")
     )
-    print(f"Benchmark wall time: {report.details['bench_wall_s']:.0f} s -> {RESULTS / 'latest.json'}")
+    print(f"Benchmark wall time: {report.details['bench_wall_s']:.0f} s -> {out}")
 
 
 if __name__ == "__main__":
