@@ -271,8 +271,12 @@ def run_library(
     kwargs_path: Path,
     device: str = "cpu",
     compute_type: str = "int8",
+    threads: int = 0,
 ) -> dict[str, Any]:
-    """Transcribe the clip ``runs`` times in a row with faster-whisper in a fresh process."""
+    """Transcribe the clip ``runs`` times in a row with faster-whisper in a fresh process.
+
+    ``threads`` is faster-whisper's ``cpu_threads``: 0, its default, lets CTranslate2 choose.
+    """
     from awaaz.engines.windows import window_frames
 
     script = LIBRARY_SCRIPT.replace("TRIMMED", str(window_frames(round(CLIP_S * 100))))
@@ -284,7 +288,7 @@ def run_library(
             str(model_path),
             str(clip_path),
             str(runs),
-            "0",
+            str(threads),
             str(kwargs_path),
             device,
             compute_type,
@@ -405,6 +409,13 @@ def main() -> None:
         default=None,
         help="CTranslate2 compute type (default int8 on cpu, float16 on cuda).",
     )
+    parser.add_argument(
+        "--library-threads",
+        type=int,
+        nargs="+",
+        default=[0, 1],
+        help="cpu_threads of the raw-library runs; the first is the reference of the ratio (0: its default).",
+    )
     args = parser.parse_args()
     compute_type = args.compute_type or ("float16" if args.device == "cuda" else "int8")
     started = time.monotonic()
@@ -461,9 +472,30 @@ def main() -> None:
         awaaz.stop()
 
     # 2. The raw library, sequentially, with the same decoding options.
+    runs = c4 * args.rounds
     lib = run_library(
-        sys.executable, model_path, clip_path, c4 * args.rounds, kwargs_path, args.device, compute_type
+        sys.executable,
+        model_path,
+        clip_path,
+        runs,
+        kwargs_path,
+        args.device,
+        compute_type,
+        args.library_threads[0],
     )
+    for threads in args.library_threads[1:]:  # other thread counts, reported beside the reference
+        other = run_library(
+            sys.executable, model_path, clip_path, runs, kwargs_path, args.device, compute_type, threads
+        )
+        report.details[f"library_cpu_threads_{threads}_throughput"] = (
+            len(other["times"]) * CLIP_S / sum(other["times"])
+        )
+        print(
+            f"  library sequential, cpu_threads={threads}: "
+            f"{report.details[f'library_cpu_threads_{threads}_throughput']:.2f} audio s/s",
+            flush=True,
+        )
+    report.details["library_cpu_threads"] = args.library_threads[0]
     report.library_sequential_throughput = len(lib["times"]) * CLIP_S / sum(lib["times"])
     report.library_rtf = statistics.median(lib["times"]) / CLIP_S
     report.peak_rss_mb_library = lib["peak_rss_mb"]
