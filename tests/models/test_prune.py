@@ -180,3 +180,15 @@ def test_the_prune_command(default_model_path: Path, tmp_path: Path, monkeypatch
         assert "already pruned" in again.output
     finally:
         get_settings.cache_clear()
+
+
+def test_a_broken_scope_file_is_a_load_error_that_names_it(pruned_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from awaaz.errors import ModelLoadError
+
+    broken = tmp_path / "broken"
+    shutil.copytree(pruned_dir, broken)
+    (broken / SCOPE_FILE).write_text('{"language": "hi"}', encoding="utf-8")
+    with pytest.raises(ModelLoadError, match="not a valid vocabulary scope"):
+        WhisperCT2Engine("broken", broken, WhisperSettings())
