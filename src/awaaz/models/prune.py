@@ -25,6 +25,7 @@ with it rather than decode from a vocabulary that cannot spell them.
 
 from __future__ import annotations
 
+import copy
 import json
 import shutil
 from dataclasses import asdict, dataclass
@@ -102,7 +103,7 @@ def _pruned_config(config: dict[str, Any], new_id: dict[int, int]) -> dict[str, 
 
 def _pruned_tokenizer(tokenizer: dict[str, Any], kept_tokens: list[str], text_count: int) -> dict[str, Any]:
     """tokenizer.json with the kept text tokens renumbered and only the merges that build them."""
-    out: dict[str, Any] = json.loads(json.dumps(tokenizer))
+    out = copy.deepcopy(tokenizer)
     model = out["model"]
     if model.get("type") != "BPE":
         raise ValueError("Only byte-level BPE tokenizers (Whisper's) can be pruned.")

@@ -24,6 +24,7 @@ from awaaz.models.integrity import (
     sha256_file,
     verify_sha256,
 )
+from awaaz.models.prune import SCOPE_FILE
 
 MANIFEST = "manifest.json"
 VERIFIED_MARKER = ".sha256"
@@ -35,7 +36,7 @@ SIDE_FILES = (
     "vocabulary.json",
     "vocabulary.txt",
     "preprocessor_config.json",
-    "vocabulary_scope.json",
+    SCOPE_FILE,
 )
 
 

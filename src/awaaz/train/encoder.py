@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from awaaz.engines.windows import content_frames
+
 
 def freeze_encoder_below(encoder: Any, trainable_layers: int) -> None:
     """Freeze the encoder except its top ``trainable_layers`` layers and its final layer norm."""
@@ -67,8 +69,7 @@ def spec_augment(
     if probability <= 0:
         return mel
     out = mel.copy()
-    energy = np.abs(mel).max(axis=0)
-    content = int(np.flatnonzero(energy)[-1]) + 1 if energy.any() else 0
+    content = content_frames(mel)
     for axis_length, is_time in ((content, True), (mel.shape[0], False)):
         count = int(probability * axis_length / span + rng.random())
         for _ in range(count):
