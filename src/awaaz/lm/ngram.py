@@ -88,6 +88,22 @@ class NgramLM:
                     backoff += float(self._orders[len(context) - 1].log10_backoff[ctx])
         return backoff + UNK_LOG10
 
+    def word_id(self, word: str) -> int:
+        """The id of a normalised word; ``<unk>``'s for a word the model has never seen."""
+        return self._ids.get(word, self._ids[UNK])
+
+    def knows(self, word: str) -> bool:
+        """Whether ``word`` (normalised) is one of the model's words, not ``<unk>`` or a sentence mark."""
+        return word in self._ids and word not in (UNK, BOS, EOS)
+
+    def words(self) -> list[str]:
+        """Every word the model knows (see :meth:`knows`), in id order."""
+        return [w for w in self.vocabulary if w not in (UNK, BOS, EOS)]
+
+    def next_log10(self, history: Sequence[int], word: int) -> float:
+        """log10 p(word | history), word ids as :meth:`word_id` gives; only the last order - 1 ids count."""
+        return self._word_log10(list(history[-(self.order - 1) :]) if self.order > 1 else [], word)
+
     def score(self, text: str, *, bos: bool = True, eos: bool = True) -> float:
         """log10 probability of ``text`` (normalised and split into words) as one sentence."""
         words = normalize_hindi(text).split()
