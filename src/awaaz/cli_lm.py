@@ -138,7 +138,8 @@ def tune_command(
     typer.echo(f"{len(dev)} dev clips; without rescoring: WER {base_wer:.2%}, CER {base_cer:.2%}")
     for row in rows[:10]:
         typer.echo(
-            f"weight {row['weight']:.2f}  word bonus {row['word_bonus']:+.1f}: "
+            f"weight {row['weight']:.2f}  word bonus {row['word_bonus']:+.1f}  "
+            f"edit cost {row['edit_cost']:.1f}: "
             f"WER {row['wer']:.2%}  CER {row['cer']:.2%}"
         )
     if out is not None:

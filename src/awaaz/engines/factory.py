@@ -21,11 +21,19 @@ def whisper_settings(settings: Settings) -> WhisperSettings:
     """The Whisper engine options that follow from the service settings."""
     from awaaz.engines.rescoring import RescoringSettings
     from awaaz.engines.whisper_ct2 import WhisperSettings
+    from awaaz.lm.lexicon import LexiconSettings
     from awaaz.lm.shipped import resolve_lm
 
     return WhisperSettings(
         lm_path=resolve_lm(settings.lm),
-        rescoring=RescoringSettings(weight=settings.lm_weight, word_bonus=settings.lm_word_bonus),
+        rescoring=RescoringSettings(
+            weight=settings.lm_weight, word_bonus=settings.lm_word_bonus, edit_cost=settings.lm_edit_cost
+        ),
+        lexicon=LexiconSettings(
+            variants=settings.lm_lexicon_variants,
+            sources=settings.lm_lexicon_sources,
+            align=settings.lm_lexicon_align,
+        ),
         device=settings.device,
         compute_type=settings.compute_type,
         cpu_threads=settings.threads_per_replica(),

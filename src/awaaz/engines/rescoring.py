@@ -10,6 +10,10 @@ The acoustic score is CTranslate2's (the sum of token log-probabilities); the LM
 normalised words as one sentence (:mod:`awaaz.lm.ngram`). The word bonus offsets the LM's pull towards
 short hypotheses. Sampling calls (temperature fallback) and greedy calls pass through untouched. The
 reported ``avg_logprob`` of a segment stays the acoustic one.
+
+With a :class:`~awaaz.engines.expansion.CandidateExpander`, a window whose hypotheses hold words the LM
+does not know also gets their lexicon variants, and every candidate's acoustic score is then its forced
+alignment score (see :mod:`awaaz.engines.expansion`); the ranking formula is the same.
 """
 
 from __future__ import annotations
@@ -17,9 +21,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from awaaz.lm.ngram import NgramLM
+
+if TYPE_CHECKING:
+    from awaaz.engines.expansion import Candidate, CandidateExpander
 
 LN10 = math.log(10.0)
 
@@ -28,9 +35,11 @@ LN10 = math.log(10.0)
 class RescoringSettings:
     """How much the language model counts (chosen on train-split dev clips, see docs/ACCURACY.md)."""
 
-    weight: float = 0.8
-    word_bonus: float = 6.0
+    weight: float = 1.3
+    word_bonus: float = 12.0
     n_best: int = 5
+    edit_cost: float = 4.0
+    """Charged per lexicon edit of a variant that was not rescored acoustically (see expansion)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,9 +60,15 @@ class Hypothesis:
     acoustic: float
     lm: float
     words: int
+    edits: float = 0.0
 
     def total(self, settings: RescoringSettings) -> float:
-        return self.acoustic + settings.weight * self.lm + settings.word_bonus * self.words
+        return (
+            self.acoustic
+            + settings.weight * self.lm
+            + settings.word_bonus * self.words
+            - settings.edit_cost * self.edits
+        )
 
 
 def best_hypothesis(hyps: Sequence[Hypothesis], settings: RescoringSettings) -> int:
@@ -75,11 +90,16 @@ class LMRescorer:
         lm: NgramLM,
         decode: Callable[[Sequence[int]], str],
         settings: RescoringSettings,
+        expander: CandidateExpander | None = None,
     ) -> None:
         self.model = model
         self.lm = lm
         self.decode = decode
         self.settings = settings
+        self.expander = expander
+        """Adds lexicon variants to windows with unknown words (None: plain n-best rescoring)."""
+        self.expanded = 0
+        """Rescored calls whose candidates included lexicon variants (statistics and tests)."""
         self.rescored = 0
         """Beam-search calls rescored so far (statistics and tests)."""
         self.changed = 0
@@ -90,14 +110,14 @@ class LMRescorer:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.model, name)
 
-    def hypotheses(self, result: Any, length_penalty: float) -> list[Hypothesis]:
-        """The scored hypotheses of one ``generate`` result, in the order CTranslate2 gave them."""
+    def hypotheses(self, result: Any, length_penalty: float, lm: bool = True) -> list[Hypothesis]:
+        """The scored hypotheses of one ``generate`` result, in the order CTranslate2 gave them
+        (``lm=False``: acoustic scores only, the LM's left at 0)."""
         out = []
         for ids, score in zip(result.sequences_ids, result.scores, strict=True):
             text = self.decode(ids)
             acoustic = float(score) * max(len(ids), 1) ** length_penalty
-            words = len(text.split())
-            out.append(Hypothesis(text, acoustic, LN10 * self.lm.score(text), words))
+            out.append(self._scored(text, acoustic, lm=lm))
         return out
 
     def generate(self, encoder_output: Any, prompts: list[list[int]], **kwargs: Any) -> list[Any]:
@@ -107,19 +127,57 @@ class LMRescorer:
             return list(self.model.generate(encoder_output, prompts, **kwargs))
         kwargs["num_hypotheses"] = min(self.settings.n_best, beam)
         results = self.model.generate(encoder_output, prompts, **kwargs)
-        return [self._rerank(r, float(kwargs.get("length_penalty", 1.0))) for r in results]
+        length_penalty = float(kwargs.get("length_penalty", 1.0))
+        if self.expander is None or self.expander.failed:
+            return [self._rerank(r, length_penalty) for r in results]
+        expander = self.expander
+        features = expander.host_features(encoder_output) if expander.settings.align else None
+        out = []
+        for i, result in enumerate(results):
+            beam_scores = [h.acoustic for h in self.hypotheses(result, length_penalty, lm=False)]
+            window = None if features is None else features[i]
+            pool = expander.expand(window, prompts[i], result.sequences_ids, beam_scores)
+            out.append(self._rerank(result, length_penalty, pool))
+        return out
 
-    def _rerank(self, result: Any, length_penalty: float) -> RescoredResult:
-        hyps = self.hypotheses(result, length_penalty)
+    def _rerank(
+        self, result: Any, length_penalty: float, pool: list[Candidate] | None = None
+    ) -> RescoredResult:
+        if pool is None:
+            hyps = self.hypotheses(result, length_penalty)
+        else:
+            aligned = self.expander is not None and self.expander.settings.align
+            hyps = [self._scored(c.text, c.acoustic, 0.0 if aligned else c.edits) for c in pool]
+            self.expanded += 1
         if self.recorder is not None:
             self.recorder.append(hyps)
         best = best_hypothesis(hyps, self.settings) if hyps else 0
         order = [best, *(i for i in range(len(hyps)) if i != best)]
         self.rescored += 1
         self.changed += best != 0
+        if pool is None:
+            return RescoredResult(
+                sequences=[result.sequences[i] for i in order],
+                sequences_ids=[result.sequences_ids[i] for i in order],
+                scores=[result.scores[i] for i in order],
+                no_speech_prob=float(result.no_speech_prob),
+            )
+        chosen = [pool[i] for i in order]
         return RescoredResult(
-            sequences=[result.sequences[i] for i in order],
-            sequences_ids=[result.sequences_ids[i] for i in order],
-            scores=[result.scores[i] for i in order],
+            sequences=[self._pieces(c, result) for c in chosen],
+            sequences_ids=[c.ids for c in chosen],
+            # The source beam hypothesis's score: faster-whisper's fallback rules read it.
+            scores=[float(result.scores[c.source]) for c in chosen],
             no_speech_prob=float(result.no_speech_prob),
         )
+
+    def _scored(self, text: str, acoustic: float, edits: float = 0.0, lm: bool = True) -> Hypothesis:
+        lm_score = LN10 * self.lm.score(text) if lm else 0.0
+        return Hypothesis(text, acoustic, lm_score, len(text.split()), edits)
+
+    def _pieces(self, candidate: Candidate, result: Any) -> list[str]:
+        if not candidate.variant:
+            return list(result.sequences[candidate.source])
+        assert self.expander is not None
+        tokenizer = self.expander.tokenizer
+        return [tokenizer.id_to_token(i) or "" for i in candidate.ids]

@@ -18,6 +18,7 @@ from awaaz.engines.devanagari import non_devanagari_token_ids, punctuation_token
 from awaaz.engines.rescoring import LMRescorer, RescoringSettings
 from awaaz.engines.windows import WindowTrimmer
 from awaaz.errors import InvalidParameterError, ModelLoadError
+from awaaz.lm.lexicon import LexiconSettings
 from awaaz.models.prune import VocabularyScope
 from awaaz.text.loops import collapse_loops
 from awaaz.types import Segment, TranscribeOptions, Transcription, TranscriptionInfo, Word
@@ -56,6 +57,8 @@ class WhisperSettings:
     lm_path: Path | None = None
     """An n-gram model (:mod:`awaaz.lm.ngram`) that rescores beam search's n-best; None: off."""
     rescoring: RescoringSettings = field(default_factory=RescoringSettings)
+    lexicon: LexiconSettings = field(default_factory=LexiconSettings)
+    """Lexicon variants of hypotheses with unknown words, scored by forced alignment (needs ``lm_path``)."""
     force_devanagari: bool = True
     """For language ``hi``, suppress every token that would write a letter of another script."""
     suppress_punctuation: bool = False
@@ -106,14 +109,18 @@ class WhisperCT2Engine:
             ) from exc
         self.rescorer: LMRescorer | None = None
         if settings.lm_path is not None:
-            self.rescorer = self._install_rescorer(settings.lm_path, settings.rescoring)
+            self.rescorer = self._install_rescorer(settings.lm_path, settings.rescoring, settings.lexicon)
         if settings.trim_windows:
             self._model.model = WindowTrimmer(self._model.model)
         self._hindi_suppress = self._build_hindi_suppression()
         prompt = settings.hindi_prompt
         self._steering_tokens = len(self._model.hf_tokenizer.encode(" " + prompt).ids) + 1 if prompt else 0
 
-    def _install_rescorer(self, lm_path: Path, settings: RescoringSettings) -> LMRescorer:
+    def _install_rescorer(
+        self, lm_path: Path, settings: RescoringSettings, lexicon: LexiconSettings
+    ) -> LMRescorer:
+        from awaaz.engines.expansion import CandidateExpander
+        from awaaz.lm.lexicon import LexiconCorrector
         from awaaz.lm.ngram import LanguageModelError, NgramLM
 
         try:
@@ -126,9 +133,18 @@ class WhisperCT2Engine:
         def decode(ids: Sequence[int]) -> str:
             return str(tokenizer.decode([i for i in ids if i < eot]))
 
-        rescorer = LMRescorer(self._model.model, lm, decode, settings)
+        expander = None
+        if lexicon.enabled:
+            expander = CandidateExpander(self._model.model, LexiconCorrector(lm, lexicon), tokenizer)
+        rescorer = LMRescorer(self._model.model, lm, decode, settings, expander)
         self._model.model = rescorer
-        log.info("%s: n-best rescoring with %s (%s n-grams)", self.model_id, lm_path, lm.counts())
+        log.info(
+            "%s: n-best rescoring with %s (%s n-grams), lexicon variants %s",
+            self.model_id,
+            lm_path,
+            lm.counts(),
+            "on" if expander else "off",
+        )
         return rescorer
 
     def _build_hindi_suppression(self) -> list[int]:

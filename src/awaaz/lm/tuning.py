@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from awaaz.engines.rescoring import Hypothesis, RescoringSettings, best_hypothesis
 from awaaz.text.metrics import score_corpus, score_utterance
 
-WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0)
-WORD_BONUSES = (-1.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0)
+WEIGHTS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0, 1.3, 1.6, 2.0, 2.5)
+WORD_BONUSES = (-1.0, 0.0, 2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 14.0)
+EDIT_COSTS = (0.0, 1.0, 2.0, 3.0, 4.0, 6.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,13 +49,19 @@ def grid_search(
     weights: Sequence[float] = WEIGHTS,
     bonuses: Sequence[float] = WORD_BONUSES,
     n_best: int = 5,
+    edit_costs: Sequence[float] = EDIT_COSTS,
 ) -> list[dict[str, float]]:
-    """WER and CER for every pair, best first; the first row of the input order is no rescoring at all."""
+    """WER and CER for every (weight, bonus, edit cost), best first.
+
+    Edit costs other than the first are tried only when some hypothesis has lexicon edits to charge.
+    """
+    if not any(h.edits for r in records for window in r.windows for h in window):
+        edit_costs = edit_costs[:1]
     rows = []
-    for weight, bonus in itertools.product(weights, bonuses):
-        settings = RescoringSettings(weight=weight, word_bonus=bonus, n_best=n_best)
+    for weight, bonus, edit_cost in itertools.product(weights, bonuses, edit_costs):
+        settings = RescoringSettings(weight=weight, word_bonus=bonus, n_best=n_best, edit_cost=edit_cost)
         wer, cer = corpus_wer(records, settings)
-        rows.append({"weight": weight, "word_bonus": bonus, "wer": wer, "cer": cer})
+        rows.append({"weight": weight, "word_bonus": bonus, "edit_cost": edit_cost, "wer": wer, "cer": cer})
     return sorted(rows, key=lambda r: (r["wer"], r["cer"]))
 
 
