@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from awaaz.lm.lexicon import LexiconCorrector, LexiconSettings
 from awaaz.lm.ngram import NgramLM, build, sentences_from
 from awaaz.lm.tuning import NbestRecord, grid_search
 from awaaz.text.normalize import normalize_hindi
+from tests.engines.test_rescoring import Result
 
 
 @pytest.fixture(scope="module")
@@ -35,14 +36,6 @@ def lm() -> NgramLM:
 @dataclass
 class AlignResult:
     text_token_probs: list[float]
-
-
-@dataclass
-class Result:
-    sequences_ids: list[list[int]]
-    scores: list[float]
-    no_speech_prob: float = 0.01
-    sequences: list[list[str]] = field(default_factory=list)
 
 
 class FakeWhisper:
