@@ -2,13 +2,15 @@
 
 Beam search proposes a handful of spellings; when the right word is not among them, n-best rescoring cannot
 find it. :class:`CandidateExpander` adds, for each of the best ``sources`` hypotheses, the spelling variants
-:class:`awaaz.lm.lexicon.LexiconCorrector` proposes for its unknown words, then scores **every** candidate
-(the beam's and the new ones) the same way: CTranslate2's forced alignment (``Whisper.align``) gives the
-probability of each text token given the audio, and their log sum is the candidate's acoustic score. The
-rescorer then ranks them by acoustic + weight * ln p_LM + bonus * words, as for a plain n-best
-(:mod:`awaaz.engines.rescoring`). Forced alignment costs about 20 ms per candidate on one CPU thread, so by
-default (``LexiconSettings.align`` False) a variant inherits its source hypothesis's beam score instead and
-pays ``RescoringSettings.edit_cost`` per edit: nearly as accurate on dev, at no acoustic cost.
+:class:`awaaz.lm.lexicon.LexiconCorrector` proposes for its unknown words. The rescorer then ranks every
+candidate by acoustic + weight * ln p_LM + bonus * words - edit_cost * edits, as for a plain n-best
+(:mod:`awaaz.engines.rescoring`). Where the acoustic score comes from:
+
+- by default (``LexiconSettings.align`` False) a variant inherits its source hypothesis's beam score and
+  pays ``RescoringSettings.edit_cost`` per edit: the audio never judges the new word, but it costs nothing;
+- with ``align``, **every** candidate (the beam's and the new ones) is scored the same way, by CTranslate2's
+  forced alignment (``Whisper.align``: the log sum of each text token's probability given the audio), and
+  no edit is charged. It is more accurate on dev but costs about 20 ms per candidate on one CPU thread.
 
 A variant keeps its source hypothesis's timestamp tokens: each text run between two timestamps is rewritten
 word for word and re-tokenised, so segments and their times are those the beam decoded. Windows whose
@@ -54,12 +56,13 @@ class Candidate:
     ids: list[int]
     text: str
     acoustic: float
-    """Sum of ln p(token | audio, previous tokens) over the text tokens, by forced alignment."""
+    """Sum of ln p(token | audio, previous tokens): the beam's, or by forced alignment (see the module)."""
     source: int
     """Index of the beam hypothesis it came from (itself, for a beam hypothesis)."""
     variant: bool
     edits: float
-    """Edit cost of the lexicon replacements (0 for a beam hypothesis)."""
+    """Edits the rescorer charges for: the lexicon replacements' (0 for a beam hypothesis, and for every
+    candidate scored by forced alignment, whose score already judges the new words)."""
 
 
 class CandidateExpander:
@@ -102,7 +105,6 @@ class CandidateExpander:
         """
         if self.failed:
             return None
-        texts = [self._text(ids) for ids in hypotheses]
         seen = {tuple(ids) for ids in hypotheses}
         extra: list[tuple[list[int], int, float]] = []
         for source, ids in enumerate(hypotheses[: self.settings.sources]):
@@ -113,6 +115,7 @@ class CandidateExpander:
         if not extra:
             return None
         acoustic = list(beam_scores) + [beam_scores[source] for _, source, _ in extra]
+        aligned = False
         if self.settings.align and features is not None:
             try:
                 acoustic = self._acoustic(features, prompt, [*map(list, hypotheses), *(e[0] for e in extra)])
@@ -120,13 +123,15 @@ class CandidateExpander:
                 self.failed = True
                 log.warning("lexicon expansion turned off: forced alignment failed (%s)", exc)
                 return None
+            aligned = True
+        n = len(hypotheses)
         beam = [
-            Candidate(list(ids), text, score, i, False, 0.0)
-            for i, (ids, text, score) in enumerate(zip(hypotheses, texts, acoustic, strict=False))
+            Candidate(list(ids), self._text(ids), score, i, False, 0.0)
+            for i, (ids, score) in enumerate(zip(hypotheses, acoustic[:n], strict=True))
         ]
         more = [
-            Candidate(ids, self._text(ids), score, source, True, edits)
-            for (ids, source, edits), score in zip(extra, acoustic[len(hypotheses) :], strict=True)
+            Candidate(ids, self._text(ids), score, source, True, 0.0 if aligned else edits)
+            for (ids, source, edits), score in zip(extra, acoustic[n:], strict=True)
         ]
         return beam + more
 
@@ -137,7 +142,7 @@ class CandidateExpander:
         """``ids`` as a list of timestamp tokens and runs of text tokens."""
         runs: list[int | list[int]] = []
         for token in ids:
-            if token >= self.timestamp_begin or token >= self.eot:
+            if token >= self.eot:  # timestamps (and any special token) end a text run
                 runs.append(token)
             elif runs and isinstance(runs[-1], list):
                 runs[-1].append(token)

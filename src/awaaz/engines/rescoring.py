@@ -12,8 +12,8 @@ short hypotheses. Sampling calls (temperature fallback) and greedy calls pass th
 reported ``avg_logprob`` of a segment stays the acoustic one.
 
 With a :class:`~awaaz.engines.expansion.CandidateExpander`, a window whose hypotheses hold words the LM
-does not know also gets their lexicon variants, and every candidate's acoustic score is then its forced
-alignment score (see :mod:`awaaz.engines.expansion`); the ranking formula is the same.
+does not know also gets their lexicon variants (see :mod:`awaaz.engines.expansion`, which also says where a
+variant's acoustic score comes from); the ranking formula is the same, less ``edit_cost`` per edit charged.
 """
 
 from __future__ import annotations
@@ -81,6 +81,14 @@ def best_hypothesis(hyps: Sequence[Hypothesis], settings: RescoringSettings) -> 
     return max(candidates, key=lambda i: (hyps[i].total(settings), -i))
 
 
+def beam_scores(result: Any, length_penalty: float) -> list[float]:
+    """Each hypothesis's summed token log-probability (CTranslate2 gives it over length ** penalty)."""
+    return [
+        float(score) * max(len(ids), 1) ** length_penalty
+        for ids, score in zip(result.sequences_ids, result.scores, strict=True)
+    ]
+
+
 class LMRescorer:
     """Wraps a ``ctranslate2.models.Whisper`` (or a wrapper of one); see the module docstring."""
 
@@ -110,15 +118,12 @@ class LMRescorer:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.model, name)
 
-    def hypotheses(self, result: Any, length_penalty: float, lm: bool = True) -> list[Hypothesis]:
-        """The scored hypotheses of one ``generate`` result, in the order CTranslate2 gave them
-        (``lm=False``: acoustic scores only, the LM's left at 0)."""
-        out = []
-        for ids, score in zip(result.sequences_ids, result.scores, strict=True):
-            text = self.decode(ids)
-            acoustic = float(score) * max(len(ids), 1) ** length_penalty
-            out.append(self._scored(text, acoustic, lm=lm))
-        return out
+    def hypotheses(self, result: Any, length_penalty: float) -> list[Hypothesis]:
+        """The scored hypotheses of one ``generate`` result, in the order CTranslate2 gave them."""
+        return [
+            self._scored(self.decode(ids), acoustic)
+            for ids, acoustic in zip(result.sequences_ids, beam_scores(result, length_penalty), strict=True)
+        ]
 
     def generate(self, encoder_output: Any, prompts: list[list[int]], **kwargs: Any) -> list[Any]:
         """``generate`` with beam search's best hypothesis chosen by the combined score."""
@@ -134,9 +139,9 @@ class LMRescorer:
         features = expander.host_features(encoder_output) if expander.settings.align else None
         out = []
         for i, result in enumerate(results):
-            beam_scores = [h.acoustic for h in self.hypotheses(result, length_penalty, lm=False)]
             window = None if features is None else features[i]
-            pool = expander.expand(window, prompts[i], result.sequences_ids, beam_scores)
+            scores = beam_scores(result, length_penalty)
+            pool = expander.expand(window, prompts[i], result.sequences_ids, scores)
             out.append(self._rerank(result, length_penalty, pool))
         return out
 
@@ -146,8 +151,7 @@ class LMRescorer:
         if pool is None:
             hyps = self.hypotheses(result, length_penalty)
         else:
-            aligned = self.expander is not None and self.expander.settings.align
-            hyps = [self._scored(c.text, c.acoustic, 0.0 if aligned else c.edits) for c in pool]
+            hyps = [self._scored(c.text, c.acoustic, c.edits) for c in pool]
             self.expanded += 1
         if self.recorder is not None:
             self.recorder.append(hyps)
@@ -171,9 +175,8 @@ class LMRescorer:
             no_speech_prob=float(result.no_speech_prob),
         )
 
-    def _scored(self, text: str, acoustic: float, edits: float = 0.0, lm: bool = True) -> Hypothesis:
-        lm_score = LN10 * self.lm.score(text) if lm else 0.0
-        return Hypothesis(text, acoustic, lm_score, len(text.split()), edits)
+    def _scored(self, text: str, acoustic: float, edits: float = 0.0) -> Hypothesis:
+        return Hypothesis(text, acoustic, LN10 * self.lm.score(text), len(text.split()), edits)
 
     def _pieces(self, candidate: Candidate, result: Any) -> list[str]:
         if not candidate.variant:

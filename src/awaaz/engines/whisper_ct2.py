@@ -58,7 +58,7 @@ class WhisperSettings:
     """An n-gram model (:mod:`awaaz.lm.ngram`) that rescores beam search's n-best; None: off."""
     rescoring: RescoringSettings = field(default_factory=RescoringSettings)
     lexicon: LexiconSettings = field(default_factory=LexiconSettings)
-    """Lexicon variants of hypotheses with unknown words, scored by forced alignment (needs ``lm_path``)."""
+    """Lexicon variants of hypotheses with unknown words (needs ``lm_path``; see engines.expansion)."""
     force_devanagari: bool = True
     """For language ``hi``, suppress every token that would write a letter of another script."""
     suppress_punctuation: bool = False

@@ -106,13 +106,11 @@ class NgramLM:
 
     def score(self, text: str, *, bos: bool = True, eos: bool = True) -> float:
         """log10 probability of ``text`` (normalised and split into words) as one sentence."""
-        words = normalize_hindi(text).split()
-        unk = self._ids[UNK]
-        ids = [self._ids.get(w, unk) for w in words]
+        ids = [self.word_id(w) for w in normalize_hindi(text).split()]
         history = [self._ids[BOS]] if bos else []
         total = 0.0
         for word in [*ids, self._ids[EOS]] if eos else ids:
-            total += self._word_log10(history[-(self.order - 1) :] if self.order > 1 else [], word)
+            total += self.next_log10(history, word)
             history.append(word)
         return total
 
