@@ -75,7 +75,6 @@ class CandidateExpander:
         self.eot = _token(tokenizer, "<|endoftext|>")
         self.sot = _token(tokenizer, "<|startoftranscript|>")
         self.no_timestamps = _token(tokenizer, "<|notimestamps|>")
-        self.timestamp_begin = self.no_timestamps + 1
         self.failed = False
         """Set when forced alignment raised once; expansion then stays off for this model."""
 
