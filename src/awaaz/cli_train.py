@@ -81,6 +81,25 @@ def train_command(
         str,
         typer.Option(help="Comma-separated speed factors of extra training copies, e.g. 0.9,1.1 (none: '')."),
     ] = "",
+    source_speed: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="SOURCE=F1,F2: speed factors for the clips of one source (the manifest's folder), instead "
+            "of --speed-perturb's; SOURCE= gives it no copies. Repeatable.",
+        ),
+    ] = None,
+    label_smoothing: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=0.5,
+            help="Label smoothing of the training cross-entropy (0.1 hurt a CPU run: see MODEL_CARD).",
+        ),
+    ] = 0.0,
+    score_base: Annotated[
+        bool,
+        typer.Option(help="Score the starting model on dev first (base Whisper takes minutes: it loops)."),
+    ] = True,
     trim_windows: Annotated[
         bool,
         typer.Option(help="Train and score on the engine's trimmed encoder windows (AWAAZ_TRIM_WINDOWS)."),
@@ -124,13 +143,9 @@ def train_command(
         )
     clips = load_training_clips(files)
     train, dev = split_dev(clips, fraction=dev_fraction, seed=seed)
-    try:
-        factors = [float(f) for f in speed_perturb.split(",") if f.strip()]
-    except ValueError as exc:
-        raise typer.BadParameter("give numbers such as 0.9,1.1", param_hint="--speed-perturb") from exc
-    if any(not 0.5 <= f <= 2.0 for f in factors):
-        raise typer.BadParameter("speed factors must be between 0.5 and 2", param_hint="--speed-perturb")
-    train = with_speed_copies(train, factors)  # dev stays as recorded
+    factors = _speed_factors(speed_perturb, "--speed-perturb")
+    per_source = _source_speeds(source_speed or [], {c.source for c in clips})
+    train = with_speed_copies(train, factors, per_source)  # dev stays as recorded
     typer.echo(f"{len(train)} training clips, {len(dev)} dev clips from {len(files)} manifests", err=True)
     config = TrainConfig(
         mode=mode,  # type: ignore[arg-type]
@@ -145,6 +160,8 @@ def train_command(
         lora_rank=lora_rank,
         trim_windows=trim_windows,
         encoder_layers=encoder_layers,
+        label_smoothing=label_smoothing,
+        score_base=score_base,
     )
     window = "trimmed" if trim_windows else "30s"
     cache = EncoderCache(cache_dir / "encoder" / f"{base_model.name}-int8-{window}")
@@ -167,6 +184,32 @@ def train_command(
     summary = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(result).items() if k != "history"}
     (out / "result.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     typer.echo(json.dumps(summary, indent=2))
+
+
+def _speed_factors(text: str, hint: str) -> list[float]:
+    try:
+        factors = [float(f) for f in text.split(",") if f.strip()]
+    except ValueError as exc:
+        raise typer.BadParameter("give numbers such as 0.9,1.1", param_hint=hint) from exc
+    if any(not 0.5 <= f <= 2.0 for f in factors):
+        raise typer.BadParameter("speed factors must be between 0.5 and 2", param_hint=hint)
+    return factors
+
+
+def _source_speeds(entries: list[str], sources: set[str]) -> dict[str, list[float]]:
+    """``--source-speed`` values (``SOURCE=F1,F2``) by source; a source no manifest has is an error."""
+    out: dict[str, list[float]] = {}
+    for entry in entries:
+        name, sep, values = entry.partition("=")
+        if not sep or not name.strip():
+            raise typer.BadParameter(f"{entry!r}: write SOURCE=0.9,1.1", param_hint="--source-speed")
+        if name.strip() not in sources:
+            known = ", ".join(sorted(sources))
+            raise typer.BadParameter(
+                f"no manifest folder is named {name.strip()!r} (have: {known})", param_hint="--source-speed"
+            )
+        out[name.strip()] = _speed_factors(values, "--source-speed")
+    return out
 
 
 def synth_command(

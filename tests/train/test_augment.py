@@ -51,3 +51,23 @@ def test_synthetic_clips_get_no_speed_copies() -> None:
     tts = Clip(audio=Path("/x/t.wav"), text="सीता", duration_s=2.0, source="t", group="t", synthetic=True)
     clips = with_speed_copies([real, tts], [0.9, 1.1])
     assert [(c.text, c.speed) for c in clips] == [("राम", 1.0), ("सीता", 1.0), ("राम", 0.9), ("राम", 1.1)]
+
+
+def test_per_source_factors_override_the_global_ones() -> None:
+    news = Clip(audio=Path("/x/n.flac"), text="खबर", duration_s=5.0, source="ai4bharat_noa", group="n")
+    word = Clip(audio=Path("/x/w.flac"), text="एक", duration_s=1.0, source="words", group="w")
+    prose = Clip(audio=Path("/x/p.flac"), text="कथा", duration_s=4.0, source="ohmvikrant", group="p")
+    clips = with_speed_copies(
+        [news, word, prose], [0.9, 1.1], {"ai4bharat_noa": [0.9, 0.95, 1.05, 1.1], "words": []}
+    )
+    speeds: dict[str, list[float]] = {}
+    for clip in clips:
+        speeds.setdefault(clip.source, []).append(clip.speed)
+    # The global factors come first, then the overrides' other factors in the order given.
+    assert speeds == {
+        "ai4bharat_noa": [1.0, 0.9, 1.1, 0.95, 1.05],
+        "words": [1.0],
+        "ohmvikrant": [1.0, 0.9, 1.1],
+    }
+    assert clips[:3] == [news, word, prose]  # the recorded clips first, as before
+    assert len({c.key for c in clips}) == len(clips)

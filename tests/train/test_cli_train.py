@@ -29,6 +29,26 @@ def test_bad_speed_factors_are_a_usage_error(
 
 
 @pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ("audio", "write SOURCE=0.9,1.1"),
+        ("=0.9", "write SOURCE=0.9,1.1"),
+        ("news=0.9", "no manifest folder is named 'news' (have: audio)"),
+        ("audio=0.9,3", "between 0.5 and 2"),
+    ],
+)
+def test_bad_source_speeds_are_a_usage_error(
+    tmp_path: Path, default_model_path: Path, entry: str, message: str
+) -> None:
+    out = tmp_path / "run"
+    args = ["train", str(FIXTURE_MANIFEST), "--out", str(out), "--base-model", str(default_model_path)]
+    result = CliRunner().invoke(app, [*args, "--source-speed", entry])
+    assert result.exit_code == 2
+    assert message in " ".join(result.output.replace("│", " ").split())
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
     ("extra", "message"),
     [
         (["--encoder-layers", "2", "--mode", "full"], "goes with --mode decoder"),

@@ -84,3 +84,45 @@ def test_lora_adapters_train_and_merge_into_a_plain_export(
     assert 0 < first["trainable"] < 2_000_000  # adapters only
     exported = read_ct2_model(result.ct2_dir / "model.bin")
     assert not any("lora" in name for name in exported.variables)
+
+
+def test_label_smoothing_spreads_its_share_over_the_decoded_vocabulary(
+    default_model_path: Path, train_clips: list[Clip], encoder_cache: EncoderCache, tmp_path: Path
+) -> None:
+    import random
+
+    import torch
+
+    from awaaz.train.hf import load_hf_from_ct2
+    from awaaz.train.loop import Trainer
+
+    model, _ = load_hf_from_ct2(default_model_path)
+    model.eval()
+    losses, subsets = {}, {}
+    for smoothing in (0.0, 0.2):
+        trainer = Trainer(
+            default_model_path,
+            tmp_path / f"run-{smoothing}",
+            smoke_config(label_smoothing=smoothing),
+            encoder_cache,
+            report=lambda _: None,
+        )
+        clips = train_clips[:2]
+        ids = [trainer.tokens.text_ids(c.text) for c in clips]
+        trainer._set_vocabulary_subset(ids, int(model.config.vocab_size))
+        batch = trainer._collate(clips, ids, random.Random(0))
+        with torch.no_grad():
+            losses[smoothing] = float(trainer._loss(model, batch))
+            hidden = model.model.decoder(
+                input_ids=batch["decoder_input_ids"], encoder_hidden_states=batch["encoder_hidden_states"]
+            ).last_hidden_state
+            logits = hidden @ model.proj_out.weight.index_select(0, trainer._subset).T
+            log_p = torch.log_softmax(logits, dim=-1)[batch["labels"] != -100]
+        subsets[smoothing] = -log_p.mean(dim=-1).mean().item()  # cross-entropy against the uniform target
+    # The smoothed loss mixes the plain one with a uniform target over the Hindi softmax (about 2,600
+    # tokens), not over all 51,865: that is the distribution the engine decodes from.
+    expected = 0.8 * losses[0.0] + 0.2 * subsets[0.2]
+    assert losses[0.2] == pytest.approx(expected, rel=1e-4)
+    assert losses[0.2] > losses[0.0]
+    assert trainer._subset is not None
+    assert 1_000 < len(trainer._subset) < 5_000

@@ -7,7 +7,7 @@ property of the :class:`~awaaz.train.data.Clip`, so each copy has its own cached
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 import av
@@ -41,17 +41,27 @@ def load_clip_audio(clip: Clip) -> npt.NDArray[np.float32]:
     return change_speed(decode_audio(clip.audio), clip.speed)
 
 
-def with_speed_copies(clips: Sequence[Clip], factors: Sequence[float]) -> list[Clip]:
+def with_speed_copies(
+    clips: Sequence[Clip],
+    factors: Sequence[float],
+    per_source: Mapping[str, Sequence[float]] | None = None,
+) -> list[Clip]:
     """``clips`` followed by one copy of each recorded clip at every factor other than 1.
 
+    ``per_source`` overrides ``factors`` for the clips of the sources it names (``Clip.source``, the
+    manifest's folder): ``{"ai4bharat_noa": [0.9, 0.95, 1.05, 1.1], "words": []}`` gives the news four
+    copies and the isolated words none, which shifts the mix of a pass toward the domain that matters.
+    Copies come factor by factor: ``factors`` first, then the overrides' other factors in the order given.
     Synthetic clips get no copies: their voice already varies in rate and pitch, and copies would make
     them a larger share of the mix.
     """
+    overrides = per_source or {}
+    order = list(dict.fromkeys([*factors, *(f for fs in overrides.values() for f in fs)]))
     copies = [
         replace(c, speed=f, duration_s=c.duration_s / f)
-        for f in factors
+        for f in order
         if f != 1.0
         for c in clips
-        if not c.synthetic
+        if not c.synthetic and f in overrides.get(c.source, factors)
     ]
     return [*clips, *copies]

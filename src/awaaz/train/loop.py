@@ -85,6 +85,10 @@ class TrainConfig:
     lora_encoder: bool = False
     """LoRA on the encoder too (runs the encoder; wants a GPU). Off: decoder adapters on cached outputs."""
     max_label_tokens: int = 440
+    label_smoothing: float = 0.0
+    """Share of each target's probability spread evenly over the whole training softmax, timestamp tokens
+    included (1,501 of the Hindi softmax's 2,625 + label tokens). 0.1 made a CPU run much worse on dev
+    (docs/MODEL_CARD.md, "What did not work"): in timestamp mode the model ended its windows early."""
     encoder_layers: int = 0
     """With ``mode="decoder"``: also train the top this-many encoder layers (and the encoder's final layer
     norm) on trimmed windows, instead of reading cached encoder outputs."""
@@ -360,7 +364,10 @@ class Trainer:
                 labels = batch["labels"].clamp(min=0)
                 labels = torch.where(batch["labels"] == IGNORE, IGNORE, self._remap[labels])
                 return functional.cross_entropy(
-                    logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=IGNORE
+                    logits.reshape(-1, logits.shape[-1]),
+                    labels.reshape(-1),
+                    ignore_index=IGNORE,
+                    label_smoothing=self.config.label_smoothing,
                 )
             logits = whisper.proj_out(hidden)
         else:
@@ -371,7 +378,10 @@ class Trainer:
             ).logits
         labels = batch["labels"]
         return functional.cross_entropy(
-            logits.reshape(-1, logits.shape[-1]).float(), labels.reshape(-1), ignore_index=IGNORE
+            logits.reshape(-1, logits.shape[-1]).float(),
+            labels.reshape(-1),
+            ignore_index=IGNORE,
+            label_smoothing=self.config.label_smoothing,
         )
 
     # ---- scoring ----------------------------------------------------------------------------------
