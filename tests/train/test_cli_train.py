@@ -15,34 +15,22 @@ FIXTURE_MANIFEST = Path(__file__).parents[1] / "fixtures" / "audio" / "manifest.
 
 
 @pytest.mark.parametrize(
-    ("value", "message"), [("0.9,fast", "give numbers such as 0.9,1.1"), ("0.9,3", "between 0.5 and 2")]
-)
-def test_bad_speed_factors_are_a_usage_error(
-    tmp_path: Path, default_model_path: Path, value: str, message: str
-) -> None:
-    out = tmp_path / "run"
-    args = ["train", str(FIXTURE_MANIFEST), "--out", str(out), "--base-model", str(default_model_path)]
-    result = CliRunner().invoke(app, [*args, "--speed-perturb", value])
-    assert result.exit_code == 2
-    assert message in result.output
-    assert not out.exists()
-
-
-@pytest.mark.parametrize(
-    ("entry", "message"),
+    ("option", "value", "message"),
     [
-        ("audio", "write SOURCE=0.9,1.1"),
-        ("=0.9", "write SOURCE=0.9,1.1"),
-        ("news=0.9", "no manifest folder is named 'news' (have: audio)"),
-        ("audio=0.9,3", "between 0.5 and 2"),
+        ("--speed-perturb", "0.9,fast", "give numbers such as 0.9,1.1"),
+        ("--speed-perturb", "0.9,3", "between 0.5 and 2"),
+        ("--source-speed", "audio", "write SOURCE=0.9,1.1"),
+        ("--source-speed", "=0.9", "write SOURCE=0.9,1.1"),
+        ("--source-speed", "news=0.9", "no manifest folder is named 'news' (have: audio)"),
+        ("--source-speed", "audio=0.9,3", "between 0.5 and 2"),
     ],
 )
-def test_bad_source_speeds_are_a_usage_error(
-    tmp_path: Path, default_model_path: Path, entry: str, message: str
+def test_bad_speed_factors_are_a_usage_error(
+    tmp_path: Path, default_model_path: Path, option: str, value: str, message: str
 ) -> None:
     out = tmp_path / "run"
     args = ["train", str(FIXTURE_MANIFEST), "--out", str(out), "--base-model", str(default_model_path)]
-    result = CliRunner().invoke(app, [*args, "--source-speed", entry])
+    result = CliRunner().invoke(app, [*args, option, value])
     assert result.exit_code == 2
     assert message in " ".join(result.output.replace("│", " ").split())
     assert not out.exists()
