@@ -66,3 +66,32 @@ def test_a_pruned_base_model_is_refused(tmp_path: Path, default_model_path: Path
     assert result.exit_code == 2
     assert "pruned vocabulary" in " ".join(result.output.replace("│", " ").split())
     assert not out.exists()
+
+
+class _StoppedError(Exception):
+    pass
+
+
+@pytest.mark.parametrize(("extra", "dev_seed"), [([], 0), (["--seed", "3"], 0), (["--dev-seed", "2"], 2)])
+def test_the_dev_carve_out_follows_dev_seed_not_seed(
+    tmp_path: Path, default_model_path: Path, monkeypatch: pytest.MonkeyPatch, extra: list[str], dev_seed: int
+) -> None:
+    seen: list[int] = []
+
+    def spy(_clips: object, *, fraction: float, seed: int) -> None:
+        seen.append(seed)
+        assert fraction > 0
+        raise _StoppedError
+
+    monkeypatch.setattr("awaaz.train.data.split_dev", spy)
+    args = [
+        "train",
+        str(FIXTURE_MANIFEST),
+        "--out",
+        str(tmp_path / "run"),
+        "--base-model",
+        str(default_model_path),
+    ]
+    result = CliRunner().invoke(app, [*args, *extra])
+    assert isinstance(result.exception, _StoppedError)
+    assert seen == [dev_seed]
