@@ -14,7 +14,7 @@ from platformdirs import user_cache_path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_MODEL_ID = "whisper-base-hi-ft3"
+DEFAULT_MODEL_ID = "whisper-base-hi-soup"
 
 
 def _default_model_dir() -> Path:

@@ -55,11 +55,11 @@ def _registered_spec(model: RegisteredModel) -> ModelSpec:
 
 BUILTIN_MODELS: tuple[ModelSpec, ...] = (
     ModelSpec(
-        id="whisper-base-hi-ft3",
+        id="whisper-base-hi-soup",
         engine="whisper-ct2",
-        description="Whisper base, decoder and top 3 encoder layers fine-tuned on all Hindi train splits "
-        "(CPU), Hindi-only vocabulary, int8 CTranslate2, shipped in repo",
-        prepare=shipped_preparer("whisper-base-hi-ft3"),
+        description="Whisper base, the weight average of three fine-tunes of its decoder and top 3 encoder "
+        "layers on all Hindi train splits (CPU), Hindi-only vocabulary, int8 CTranslate2, shipped in repo",
+        prepare=shipped_preparer("whisper-base-hi-soup"),
         compute_type="int8",
     ),
     ModelSpec(
