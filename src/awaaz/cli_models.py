@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 
 from awaaz.config import get_settings
 from awaaz.errors import AwaazError
+
+if TYPE_CHECKING:
+    from awaaz.models.catalog import ModelCatalog
+
+T = TypeVar("T")
 
 models_app = typer.Typer(help="Manage models.", no_args_is_help=True)
 
@@ -22,9 +28,19 @@ class EngineName(StrEnum):
     nemo_ctc_onnx = "nemo-ctc-onnx"
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
     raise typer.Exit(code=1)
+
+
+def _on_catalog(action: Callable[[ModelCatalog], T]) -> T:
+    """Run ``action`` on the configured catalog; a domain error exits 1 with its message."""
+    from awaaz.models.catalog import ModelCatalog
+
+    try:
+        return action(ModelCatalog(get_settings()))
+    except AwaazError as exc:
+        _fail(exc.message)
 
 
 def _mb(size: int) -> str:
@@ -169,22 +185,14 @@ def models_quantize(
     replace: Annotated[bool, typer.Option(help="Replace a model registered under the same id.")] = False,
 ) -> None:
     """Register a quantized variant: ONNX dynamic int8 for NeMo models, a compute type for Whisper."""
-    from awaaz.models.catalog import ModelCatalog
     from awaaz.models.quantize import quantize
 
-    settings = get_settings()
-    device = "cuda" if settings.device == "cuda" else "cpu"
-    try:
-        result = quantize(
-            ModelCatalog(settings),
-            model,
-            compute_type=compute_type,
-            new_id=new_id,
-            device=device,
-            replace=replace,
+    device = "cuda" if get_settings().device == "cuda" else "cpu"
+    result = _on_catalog(
+        lambda catalog: quantize(
+            catalog, model, compute_type=compute_type, new_id=new_id, device=device, replace=replace
         )
-    except AwaazError as exc:
-        _fail(exc.message)
+    )
     change = result.size_after / result.size_before if result.size_before else 1.0
     typer.echo(
         f"{result.model.id}: {_mb(result.size_before)} -> {_mb(result.size_after)} on disk ({change:.0%})"
@@ -204,15 +212,11 @@ def models_prune(
 ) -> None:
     """Register a copy of a Whisper model whose vocabulary keeps only LANGUAGE's tokens: same transcripts for
     that language, a decoder step that reads about half the bytes; other languages and translation refused."""
-    from awaaz.models.catalog import ModelCatalog
     from awaaz.models.prune import prune_registered
 
-    try:
-        result = prune_registered(
-            ModelCatalog(get_settings()), model, language=language, new_id=new_id, replace=replace
-        )
-    except AwaazError as exc:
-        _fail(exc.message)
+    result = _on_catalog(
+        lambda catalog: prune_registered(catalog, model, language=language, new_id=new_id, replace=replace)
+    )
     typer.echo(
         f"{result.model.id}: {result.scope.kept_tokens} of {result.scope.source_tokens} tokens kept, "
         f"model.bin {_mb(result.size_before)} -> {_mb(result.size_after)}"
@@ -235,7 +239,6 @@ def models_average(
     """Register the weighted mean of the models' weights (a "model soup"): fine-tunes of one base with other
     seeds or data mixes often transcribe better averaged than alone, at the cost of one model."""
     from awaaz.models.average import average_registered
-    from awaaz.models.catalog import ModelCatalog
 
     parsed: list[float] | None = None
     if weights is not None:
@@ -245,12 +248,9 @@ def models_average(
             raise typer.BadParameter(
                 f"{weights!r}: give numbers such as 2,1,1", param_hint="--weights"
             ) from None
-    try:
-        result = average_registered(
-            ModelCatalog(get_settings()), models, new_id=new_id, weights=parsed, replace=replace
-        )
-    except AwaazError as exc:
-        _fail(exc.message)
+    result = _on_catalog(
+        lambda catalog: average_registered(catalog, models, new_id=new_id, weights=parsed, replace=replace)
+    )
     typer.echo(
         f"{result.model.id}: {result.model.description}; {result.weights.differing} of "
         f"{result.weights.variables} variables differed between the models"
