@@ -114,6 +114,9 @@ def test_the_average_command_registers_a_loadable_model(
         miscounted = runner.invoke(models_app, ["average", "a", "b", "--id", "s2", "--weights", "1"])
         assert miscounted.exit_code == 1
         assert "1 weights for 2 models" in miscounted.output
+        alone = runner.invoke(models_app, ["average", "a", "--id", "s4"])
+        assert alone.exit_code == 1
+        assert "at least two models" in alone.output
         garbled = runner.invoke(models_app, ["average", "a", "b", "--id", "s3", "--weights", "1,x"])
         assert garbled.exit_code == 2
         assert "give numbers such as 2,1,1" in " ".join(garbled.output.replace("│", " ").split())

@@ -162,6 +162,8 @@ def average_registered(
 ) -> AverageResult:
     """Average the whisper-ct2 models ``names`` of the catalog and register the result as ``new_id``."""
     validate_model_id(new_id)
+    if len(names) < 2:
+        raise InvalidParameterError("Give at least two models to average.", param="model")
     weights = list(weights) if weights is not None else [1.0] * len(names)
     if len(weights) != len(names):
         raise InvalidParameterError(
