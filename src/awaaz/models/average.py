@@ -25,18 +25,13 @@ import numpy as np
 import numpy.typing as npt
 
 from awaaz.errors import InvalidParameterError, ModelError
-from awaaz.models.ct2_file import CT2Model, read_ct2_model, write_ct2_model
+from awaaz.models.ct2_file import CT2Model, read_ct2_model, scale_name, write_ct2_model
 from awaaz.models.integrity import publish_directory
 from awaaz.models.registry import RegisteredModel, validate_model_id
+from awaaz.models.shipped import SIDE_FILES
 
 if TYPE_CHECKING:
     from awaaz.models.catalog import ModelCatalog
-
-_SIDE_FILES = ("config.json", "tokenizer.json", "vocabulary.json", "vocabulary.txt", "vocabulary_scope.json")
-
-
-def _scale_name(name: str) -> str:
-    return name[: -len("weight")] + "weight_scale" if name.endswith("weight") else name + "_scale"
 
 
 def _quantize_rows(weight: npt.NDArray[np.float32]) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.float32]]:
@@ -61,7 +56,7 @@ def _check_same_layout(first: CT2Model, other: CT2Model, label: str) -> None:
 
 
 def _check_same_side_files(sources: Sequence[Path]) -> None:
-    for name in _SIDE_FILES:
+    for name in SIDE_FILES:
         present = [(source / name).is_file() for source in sources]
         if not any(present):
             continue
@@ -103,45 +98,46 @@ def average_ct2_models(sources: Sequence[tuple[Path, float]], target: Path) -> A
     first = models[0]
     for path, model in zip(directories[1:], models[1:], strict=True):
         _check_same_layout(first, model, str(path))
-    scales = {_scale_name(name) for name, array in first.variables.items() if array.dtype == np.int8}
-    scales &= set(first.variables)
+    changed = {
+        name
+        for name, array in first.variables.items()
+        if not all(np.array_equal(model.variables[name], array) for model in models[1:])
+    }
+    quantized = {
+        name: scale_name(name)
+        for name, array in first.variables.items()
+        if array.dtype == np.int8 and scale_name(name) in first.variables
+    }
+    scales = set(quantized.values())
+    variables = dict(first.variables)  # in the file's order; what the sources share stays as it is
+    for name, array in first.variables.items():
+        scale = quantized.get(name)
+        if name in scales or not ({name, scale} & changed):
+            continue  # a scale is rewritten with its weight; a shared variable is kept
+        if scale is None and not np.issubdtype(array.dtype, np.floating):
+            raise ValueError(
+                f"variable {name!r} ({array.dtype}) differs between the models and is not a weight"
+            )
+        mean = np.asarray(sum(w * m.float32(name) for w, m in zip(weights, models, strict=True)), np.float32)
+        if scale is None:
+            variables[name] = mean.astype(array.dtype)
+        else:
+            variables[name], row_scales = _quantize_rows(mean)
+            variables[scale] = row_scales.astype(first.variables[scale].dtype)
     out = CT2Model(
         name=first.name,
         revision=first.revision,
         binary_version=first.binary_version,
+        variables=variables,
         aliases=dict(first.aliases),
         dtypes=dict(first.dtypes),
     )
-    differing = 0
-    for name, array in first.variables.items():
-        same = all(np.array_equal(model.variables[name], array) for model in models[1:])
-        differing += not same
-        if name in scales:
-            continue  # written with its weight below
-        if same:
-            out.variables[name] = array
-        elif array.dtype == np.int8 and _scale_name(name) in first.variables:
-            mean = sum(w * m.float32(name) for w, m in zip(weights, models, strict=True))
-            quantized, scale = _quantize_rows(np.asarray(mean, dtype=np.float32))
-            out.variables[name] = quantized
-            scale_name = _scale_name(name)
-            out.variables[scale_name] = scale.astype(first.variables[scale_name].dtype)
-        elif np.issubdtype(array.dtype, np.floating):
-            mean = sum(w * m.float32(name) for w, m in zip(weights, models, strict=True))
-            out.variables[name] = np.asarray(mean, dtype=np.float32).astype(array.dtype)
-        else:
-            raise ValueError(
-                f"variable {name!r} ({array.dtype}) differs between the models and is not a weight"
-            )
-    for name in scales:
-        out.variables.setdefault(name, first.variables[name])
-    out.variables = {name: out.variables[name] for name in first.variables}  # keep the file's order
     target.mkdir(parents=True, exist_ok=True)
-    for name in _SIDE_FILES:
+    for name in SIDE_FILES:
         if (directories[0] / name).is_file():
             shutil.copy2(directories[0] / name, target / name)
     write_ct2_model(out, target / "model.bin")
-    return AveragedWeights(differing, len(out.variables))
+    return AveragedWeights(len(changed), len(variables))
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,14 +43,16 @@ class CT2Model:
         """Return variable ``name`` as float32, dequantising int8 weights with their ``*_scale``."""
         value = self.get(name)
         if value.dtype == np.int8:
-            scale_name = (
-                name[: -len("weight")] + "weight_scale" if name.endswith("weight") else name + "_scale"
-            )
-            scale = self.get(scale_name).astype(np.float32)
+            scale = self.get(scale_name(name)).astype(np.float32)
             return (value.astype(np.float32) / scale.reshape(-1, *([1] * (value.ndim - 1)))).astype(
                 np.float32
             )
         return value.astype(np.float32)
+
+
+def scale_name(name: str) -> str:
+    """The variable that holds the per-row scales of int8 variable ``name`` (``.../weight_scale``)."""
+    return name[: -len("weight")] + "weight_scale" if name.endswith("weight") else name + "_scale"
 
 
 def _read(handle: BinaryIO, fmt: str) -> int:
