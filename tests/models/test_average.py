@@ -111,6 +111,17 @@ def test_the_average_command_registers_a_loadable_model(
         assert again.exit_code == 1
         assert "already exists" in again.output
         assert runner.invoke(models_app, ["average", "a", "b", "--id", "soup", "--replace"]).exit_code == 0
+        before = (path / "model.bin").read_bytes()
+        failed = runner.invoke(
+            models_app, ["average", "a", "b", "--id", "soup", "--replace", "--weights", "1,0"]
+        )
+        assert failed.exit_code == 1
+        assert "positive" in failed.output
+        assert (path / "model.bin").read_bytes() == before  # a failed replacement keeps the model it replaces
+        itself = runner.invoke(models_app, ["average", "soup", "a", "--id", "soup", "--replace"])
+        assert itself.exit_code == 0, itself.output  # the replaced model may be one of the sources
+        ctranslate2.models.Whisper(str(path), device="cpu", compute_type="int8")
+        assert sorted(p.name for p in path.parent.iterdir()) == ["soup"]
         miscounted = runner.invoke(models_app, ["average", "a", "b", "--id", "s2", "--weights", "1"])
         assert miscounted.exit_code == 1
         assert "1 weights for 2 models" in miscounted.output

@@ -148,6 +148,18 @@ class AverageResult:
     weights: AveragedWeights
 
 
+def _move_into_place(fresh: Path, target: Path) -> None:
+    """Put the complete directory ``fresh`` at ``target``; what was there is removed once it is replaced."""
+    if not target.exists():
+        fresh.rename(target)
+        return
+    old = target.with_name(f".{target.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    target.rename(old)
+    fresh.rename(target)
+    shutil.rmtree(old)
+
+
 def average_registered(
     catalog: ModelCatalog,
     names: Sequence[str],
@@ -177,16 +189,17 @@ def average_registered(
         raise ModelError(f"{target} already exists. Remove it, choose another id, or pass --replace.")
     sources = [(catalog.prepare(spec.id), weight) for spec, weight in zip(specs, weights, strict=True)]
     made: list[AveragedWeights] = []
+    fresh = target.with_name(f".{new_id}.new")  # built beside the model it may replace, which may be a source
+    shutil.rmtree(fresh, ignore_errors=True)
     try:
 
         def build(staging: Path) -> None:
             made.append(average_ct2_models(sources, staging))
 
-        if target.exists():
-            shutil.rmtree(target)
-        publish_directory(target, build)
+        publish_directory(fresh, build)
     except ValueError as exc:
         raise InvalidParameterError(f"Cannot average {', '.join(names)}: {exc}", param="model") from exc
+    _move_into_place(fresh, target)
     total = sum(weights)
     mix = ", ".join(f"{spec.id} {weight / total:.2f}" for spec, weight in zip(specs, weights, strict=True))
     entry = RegisteredModel(
