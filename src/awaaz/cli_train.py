@@ -208,14 +208,15 @@ def _source_speeds(entries: list[str], sources: set[str]) -> dict[str, list[floa
     out: dict[str, list[float]] = {}
     for entry in entries:
         name, sep, values = entry.partition("=")
-        if not sep or not name.strip():
+        source = name.strip()
+        if not sep or not source:
             raise typer.BadParameter(f"{entry!r}: write SOURCE=0.9,1.1", param_hint="--source-speed")
-        if name.strip() not in sources:
+        if source not in sources:
             known = ", ".join(sorted(sources))
             raise typer.BadParameter(
-                f"no manifest folder is named {name.strip()!r} (have: {known})", param_hint="--source-speed"
+                f"no manifest folder is named {source!r} (have: {known})", param_hint="--source-speed"
             )
-        out[name.strip()] = _speed_factors(values, "--source-speed")
+        out[source] = _speed_factors(values, "--source-speed")
     return out
 
 

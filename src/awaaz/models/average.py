@@ -187,7 +187,8 @@ def average_registered(
     target = catalog.registry.model_dir / "averaged" / new_id
     if target.exists() and not replace:
         raise ModelError(f"{target} already exists. Remove it, choose another id, or pass --replace.")
-    sources = [(catalog.prepare(spec.id), weight) for spec, weight in zip(specs, weights, strict=True)]
+    mix = list(zip(specs, weights, strict=True))
+    sources = [(catalog.prepare(spec.id), weight) for spec, weight in mix]
     made: list[AveragedWeights] = []
     fresh = target.with_name(f".{new_id}.new")  # built beside the model it may replace, which may be a source
     shutil.rmtree(fresh, ignore_errors=True)
@@ -201,15 +202,14 @@ def average_registered(
         raise InvalidParameterError(f"Cannot average {', '.join(names)}: {exc}", param="model") from exc
     _move_into_place(fresh, target)
     total = sum(weights)
-    mix = ", ".join(f"{spec.id} {weight / total:.2f}" for spec, weight in zip(specs, weights, strict=True))
+    shares = ", ".join(f"{spec.id} {weight / total:.2f}" for spec, weight in mix)
     entry = RegisteredModel(
         id=new_id,
         engine="whisper-ct2",
         path=str(target.relative_to(catalog.registry.model_dir)),
-        description=f"weight average of {mix}",
+        description=f"weight average of {shares}",
         compute_type=specs[0].compute_type,
-        source="average:"
-        + ",".join(f"{spec.id}={weight:g}" for spec, weight in zip(specs, weights, strict=True)),
+        source="average:" + ",".join(f"{spec.id}={weight:g}" for spec, weight in mix),
     )
     catalog.register(entry, replace=replace)
     return AverageResult(entry, made[0])
