@@ -44,3 +44,16 @@ def test_environment_variables_set_them(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("AWAAZ_CPU_THREADS", "2")
     settings = Settings()
     assert (settings.replicas(), settings.threads_per_replica()) == (3, 2)
+
+
+def test_the_rescoring_settings_follow_the_environment_and_default_to_the_rescorer_s(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from awaaz.engines.factory import whisper_settings
+    from awaaz.engines.rescoring import RescoringSettings
+
+    assert whisper_settings(Settings()).rescoring == RescoringSettings()
+    monkeypatch.setenv("AWAAZ_LM_UNKNOWN_PENALTY", "0")
+    monkeypatch.setenv("AWAAZ_LM_WEIGHT", "1.3")
+    rescoring = whisper_settings(Settings()).rescoring
+    assert (rescoring.unknown_penalty, rescoring.weight) == (0.0, 1.3)

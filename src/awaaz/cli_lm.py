@@ -98,7 +98,7 @@ def tune_command(
     beam_size: Annotated[int, typer.Option(min=2)] = 5,
     out: Annotated[Path | None, typer.Option(help="Write the grid as JSON here.")] = None,
 ) -> None:
-    """Pick the rescoring weight and word bonus on awaaz train's dev clips (never an eval split)."""
+    """Pick the rescoring weights on awaaz train's dev clips (never an eval split)."""
     import dataclasses
     import json
 
@@ -111,7 +111,7 @@ def tune_command(
     from awaaz.engines.whisper_ct2 import WhisperCT2Engine
     from awaaz.evaluation.engine import build_engine
     from awaaz.lm.shipped import shipped_lm_path
-    from awaaz.lm.tuning import collect, corpus_wer, grid_search
+    from awaaz.lm.tuning import collect, corpus_wer, grid_search, steadiest
     from awaaz.train.data import expand_manifests, read_manifest, split_dev
     from awaaz.types import TranscribeOptions
 
@@ -137,11 +137,21 @@ def tune_command(
     base_wer, base_cer = corpus_wer(records, None)
     typer.echo(f"{len(dev)} dev clips; without rescoring: WER {base_wer:.2%}, CER {base_cer:.2%}")
     for row in rows[:10]:
-        typer.echo(
-            f"weight {row['weight']:.2f}  word bonus {row['word_bonus']:+.1f}  "
-            f"edit cost {row['edit_cost']:.1f}: "
-            f"WER {row['wer']:.2%}  CER {row['cer']:.2%}"
-        )
+        typer.echo(_grid_row(row))
+    typer.echo("steadiest (lowest mean WER with its grid neighbours): " + _grid_row(steadiest(rows)))
     if out is not None:
-        report = {"dev_clips": len(dev), "without": {"wer": base_wer, "cer": base_cer}, "grid": rows}
+        report = {
+            "dev_clips": len(dev),
+            "without": {"wer": base_wer, "cer": base_cer},
+            "steadiest": steadiest(rows),
+            "grid": rows,
+        }
         out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+
+
+def _grid_row(row: dict[str, float]) -> str:
+    return (
+        f"weight {row['weight']:.2f}  word bonus {row['word_bonus']:+.1f}  edit cost {row['edit_cost']:.1f}  "
+        f"unknown penalty {row['unknown_penalty']:.1f}: WER {row['wer']:.2%}  CER {row['cer']:.2%}  "
+        f"(neighbourhood {row['neighbourhood_wer']:.2%})"
+    )

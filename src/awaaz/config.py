@@ -65,14 +65,17 @@ class Settings(BaseSettings):
         description="Whisper: n-gram language model that rescores the beam's n-best: 'default' (the shipped "
         "Hindi model), 'none' (off), or the path of a model built by `awaaz lm build`.",
     )
-    lm_weight: float = Field(1.3, ge=0, description="Weight of the language model's ln-probability.")
-    lm_word_bonus: float = Field(12.0, description="Score added per word when rescoring (offsets the LM).")
+    lm_weight: float = Field(0.5, ge=0, description="Weight of the language model's ln-probability.")
+    lm_word_bonus: float = Field(2.0, description="Score added per word when rescoring (offsets the LM).")
+    lm_unknown_penalty: float = Field(
+        20.0, ge=0, description="Score charged per word the language model does not know, when rescoring."
+    )
     lm_lexicon_variants: int = Field(
         4,
         ge=0,
         le=16,
         description="Whisper with an LM: spelling variants from the LM's vocabulary added for each of the "
-        "best hypotheses that holds unknown words, all scored by forced alignment (0: off).",
+        "best hypotheses that holds unknown words (0: off).",
     )
     lm_lexicon_sources: int = Field(
         3, ge=1, le=16, description="How many of the beam's best hypotheses get lexicon variants."
@@ -83,7 +86,7 @@ class Settings(BaseSettings):
         "accurate spelling for 2-3x the decoding time. Off: a variant keeps its source's beam score.",
     )
     lm_edit_cost: float = Field(
-        4.0, ge=0, description="Charged per lexicon edit of a variant not scored by forced alignment."
+        6.0, ge=0, description="Charged per lexicon edit of a variant not scored by forced alignment."
     )
     model_ttl_s: float = Field(
         300.0,

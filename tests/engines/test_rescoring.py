@@ -61,7 +61,8 @@ def test_the_lm_puts_the_fluent_hypothesis_first(lm: NgramLM) -> None:
 
 
 def test_weight_zero_keeps_the_acoustic_order(lm: NgramLM) -> None:
-    rescorer = LMRescorer(FakeWhisper(), lm, decode, RescoringSettings(weight=0.0, word_bonus=0.0))
+    settings = RescoringSettings(weight=0.0, word_bonus=0.0, unknown_penalty=0.0)
+    rescorer = LMRescorer(FakeWhisper(), lm, decode, settings)
     (result,) = rescorer.generate(None, [[1]], beam_size=5, return_scores=True, length_penalty=1.0)
     assert result.sequences_ids[0] == [1, 5, 3, 4]
 
@@ -91,7 +92,7 @@ def test_grid_search_finds_weights_that_beat_no_rescoring(lm: NgramLM) -> None:
     record = NbestRecord("राम घर जाता है", [list(recorder[0])])
     assert choose(record, None) == "राम घार जाता है"
     assert corpus_wer([record], None)[0] == pytest.approx(0.25)
-    best = grid_search([record])[0]
+    best = grid_search([record], unknown_penalties=(0.0,))[0]
     assert best["wer"] == 0.0
     assert best["weight"] > 0
 
@@ -139,3 +140,31 @@ def test_an_empty_hypothesis_never_beats_one_with_words() -> None:
     assert best_hypothesis([silence, silence], settings) == 0
     record = NbestRecord("अनजाने शब्दों वाला वाक्य", [[silence, spoken]])
     assert choose(record, settings).strip() == "अनजाने शब्दों वाला वाक्य"
+
+
+def test_the_unknown_word_penalty_outranks_a_better_acoustic_score(lm: NgramLM) -> None:
+    # घार is not in the LM: with the LM's own weight at zero (the test above), only the penalty demotes it.
+    recorder: list[Any] = []
+    settings = RescoringSettings(weight=0.0, word_bonus=0.0, unknown_penalty=1.0)
+    penalised = LMRescorer(FakeWhisper(), lm, decode, settings)
+    penalised.recorder = recorder
+    (result,) = penalised.generate(None, [[1]], beam_size=5, return_scores=True, length_penalty=1.0)
+    assert result.sequences_ids[0] == [1, 2, 3, 4]
+    assert [h.unknown for h in recorder[0]] == [1, 0, 1]  # घार, none, जता
+
+
+def test_grid_search_tries_unknown_penalties_and_reports_a_steady_point(lm: NgramLM) -> None:
+    from awaaz.lm.tuning import UNKNOWN_PENALTIES, steadiest
+
+    rescorer = LMRescorer(FakeWhisper(), lm, decode, RescoringSettings())
+    recorder: list[Any] = []
+    rescorer.recorder = recorder
+    rescorer.generate(None, [[1]], beam_size=5, return_scores=True)
+    rows = grid_search([NbestRecord("राम घर जाता है", [list(recorder[0])])], weights=(0.0,), bonuses=(0.0,))
+    assert sorted(r["unknown_penalty"] for r in rows) == sorted(UNKNOWN_PENALTIES)
+    assert {r["wer"] for r in rows if r["unknown_penalty"] == 0} == {0.25}
+    assert {r["wer"] for r in rows if r["unknown_penalty"] >= 4} == {0.0}
+    steady = steadiest(rows)
+    # an inner point whose neighbours along the penalty axis are all right (next to zero, one is not)
+    assert (steady["wer"], steady["neighbourhood_wer"], steady["neighbours"]) == (0.0, 0.0, 3)
+    assert 8 <= steady["unknown_penalty"] < max(UNKNOWN_PENALTIES)

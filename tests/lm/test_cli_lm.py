@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from awaaz.cli import app
 from awaaz.lm.ngram import NgramLM
-from awaaz.lm.tuning import EDIT_COSTS, WEIGHTS, WORD_BONUSES
+from awaaz.lm.tuning import EDIT_COSTS, UNKNOWN_PENALTIES, WEIGHTS, WORD_BONUSES
 
 FIXTURE_MANIFEST = Path(__file__).parents[1] / "fixtures" / "audio" / "manifest.tsv"
 
@@ -73,8 +73,14 @@ def test_tune_decodes_the_dev_clips_once_and_reports_the_grid(
     assert "without rescoring: WER" in result.output
     report = json.loads(out.read_text(encoding="utf-8"))
     assert report["dev_clips"] >= 1
-    pairs = len(WEIGHTS) * len(WORD_BONUSES)  # times the edit costs when lexicon variants were proposed
-    assert len(report["grid"]) in (pairs, pairs * len(EDIT_COSTS))
+    pairs = len(WEIGHTS) * len(WORD_BONUSES)  # times the edit costs when lexicon variants were proposed,
+    e, u = len(EDIT_COSTS), len(UNKNOWN_PENALTIES)  # and the penalties when some word was unknown
+    assert len(report["grid"]) in (pairs, pairs * e, pairs * u, pairs * e * u)
     assert len({(r["weight"], r["word_bonus"]) for r in report["grid"]}) == pairs
     assert all(r["wer"] >= 0 and r["cer"] >= 0 for r in report["grid"])
     assert report["grid"] == sorted(report["grid"], key=lambda r: (r["wer"], r["cer"]))
+    steady = report["steadiest"]
+    assert steady in report["grid"]
+    inner = [r for r in report["grid"] if r["neighbours"] == max(r["neighbours"] for r in report["grid"])]
+    assert steady["neighbourhood_wer"] == min(r["neighbourhood_wer"] for r in inner)
+    assert "steadiest" in result.output

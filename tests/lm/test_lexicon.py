@@ -57,3 +57,13 @@ def test_a_word_far_from_every_known_word_has_no_replacement(corrector: LexiconC
 def test_short_words_may_be_one_edit_off_at_most(corrector: LexiconCorrector) -> None:
     assert all(edits <= 1 for _, edits in corrector.replacements("घल"))
     assert "घर" in dict(corrector.replacements("घल"))
+
+
+def test_keeping_an_unknown_word_costs_extra_so_variants_fix_them_all(corrector: LexiconCorrector) -> None:
+    words = ["आज", "मोसम", "अच्छ", "है"]
+    lm = corrector.lm
+    free = LexiconCorrector(lm, LexiconSettings(variants=3, unknown_cost=0.0)).variants(words)
+    costly = LexiconCorrector(lm, LexiconSettings(variants=3, unknown_cost=20.0)).variants(words)
+    assert free[0].replacements == costly[0].replacements == {1: "मौसम", 2: "अच्छा"}
+    assert [len(v.replacements) for v in free] == [2, 1, 1]  # the runners-up keep one unknown word
+    assert [len(v.replacements) for v in costly] == [2, 2, 1]

@@ -27,7 +27,10 @@ def whisper_settings(settings: Settings) -> WhisperSettings:
     return WhisperSettings(
         lm_path=resolve_lm(settings.lm),
         rescoring=RescoringSettings(
-            weight=settings.lm_weight, word_bonus=settings.lm_word_bonus, edit_cost=settings.lm_edit_cost
+            weight=settings.lm_weight,
+            word_bonus=settings.lm_word_bonus,
+            edit_cost=settings.lm_edit_cost,
+            unknown_penalty=settings.lm_unknown_penalty,
         ),
         lexicon=LexiconSettings(
             variants=settings.lm_lexicon_variants,

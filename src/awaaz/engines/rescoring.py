@@ -4,11 +4,13 @@ faster-whisper keeps only the best beam. :class:`LMRescorer` stands in for the `
 inside a ``WhisperModel`` and asks every beam-search ``generate`` call for its ``n_best`` hypotheses, then
 puts first the one with the best combined score::
 
-    acoustic log-probability + weight * ln p_LM(words) + word_bonus * words
+    acoustic log-probability + weight * ln p_LM(words) + word_bonus * words - unknown_penalty * unknown words
 
 The acoustic score is CTranslate2's (the sum of token log-probabilities); the LM scores the hypothesis's
 normalised words as one sentence (:mod:`awaaz.lm.ngram`). The word bonus offsets the LM's pull towards
-short hypotheses. Sampling calls (temperature fallback) and greedy calls pass through untouched. The
+short hypotheses. The unknown-word penalty is charged for each word the LM has never seen: the LM gives
+every such word one flat, mild probability, while most of them are misrecognitions (near misses of a word
+it knows). Sampling calls (temperature fallback) and greedy calls pass through untouched. The
 reported ``avg_logprob`` of a segment stays the acoustic one.
 
 With a :class:`~awaaz.engines.expansion.CandidateExpander`, a window whose hypotheses hold words the LM
@@ -24,6 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from awaaz.lm.ngram import NgramLM
+from awaaz.text.normalize import normalize_hindi
 
 if TYPE_CHECKING:
     from awaaz.engines.expansion import Candidate, CandidateExpander
@@ -35,11 +38,13 @@ LN10 = math.log(10.0)
 class RescoringSettings:
     """How much the language model counts (chosen on train-split dev clips, see docs/ACCURACY.md)."""
 
-    weight: float = 1.3
-    word_bonus: float = 12.0
+    weight: float = 0.5
+    word_bonus: float = 2.0
     n_best: int = 5
-    edit_cost: float = 4.0
+    edit_cost: float = 6.0
     """Charged per lexicon edit of a variant that was not rescored acoustically (see expansion)."""
+    unknown_penalty: float = 20.0
+    """Charged per word the LM does not know (ln units, like the acoustic score)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +66,8 @@ class Hypothesis:
     lm: float
     words: int
     edits: float = 0.0
+    unknown: int = 0
+    """Words the LM does not know."""
 
     def total(self, settings: RescoringSettings) -> float:
         return (
@@ -68,7 +75,16 @@ class Hypothesis:
             + settings.weight * self.lm
             + settings.word_bonus * self.words
             - settings.edit_cost * self.edits
+            - settings.unknown_penalty * self.unknown
         )
+
+
+def scored_hypothesis(lm: NgramLM, text: str, acoustic: float, edits: float = 0.0) -> Hypothesis:
+    """``text`` with its LM score, word count and unknown words (normalised as the LM reads them)."""
+    words = normalize_hindi(text).split()
+    return Hypothesis(
+        text, acoustic, LN10 * lm.score(text), len(text.split()), edits, sum(not lm.knows(w) for w in words)
+    )
 
 
 def best_hypothesis(hyps: Sequence[Hypothesis], settings: RescoringSettings) -> int:
@@ -176,7 +192,7 @@ class LMRescorer:
         )
 
     def _scored(self, text: str, acoustic: float, edits: float = 0.0) -> Hypothesis:
-        return Hypothesis(text, acoustic, LN10 * self.lm.score(text), len(text.split()), edits)
+        return scored_hypothesis(self.lm, text, acoustic, edits)
 
     def _pieces(self, candidate: Candidate, result: Any) -> list[str]:
         if not candidate.variant:

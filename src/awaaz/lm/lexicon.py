@@ -11,9 +11,10 @@ rapidfuzz) and every split into two known words. A beam search over the sentence
 
     ln p_LM(word | two previous words) - distance_cost * edits
 
-(keeping the unknown word costs nothing but its low LM probability) and returns the best few sentences
-that differ from the input. Which of them, if any, replaces the hypothesis is decided elsewhere, with the
-acoustic model's say (:mod:`awaaz.engines.expansion`): this module knows only text.
+(keeping an unknown word that has replacements costs its low LM probability plus ``unknown_cost``) and
+returns the best few sentences that differ from the input. Which of them, if any, replaces the hypothesis
+is decided elsewhere, with the acoustic model's say (:mod:`awaaz.engines.expansion`): this module knows
+only text.
 """
 
 from __future__ import annotations
@@ -52,6 +53,9 @@ class LexiconSettings:
     """Most replacements considered per unknown word."""
     beam: int = 10
     """Partial sentences kept by the variant search."""
+    unknown_cost: float = 4.0
+    """ln-probability units charged for keeping an unknown word, so the search prefers variants that replace
+    every unknown word it can over ones that fix a single word (the rescorer has the last say)."""
 
     @property
     def enabled(self) -> bool:
@@ -123,12 +127,15 @@ class LexiconCorrector:
         beam = [_Partial(0.0, (lm.word_id(BOS),), ())]
         for index, word in enumerate(words):
             options: list[tuple[str, float]] = [(word, 0.0)]
+            keep_cost = 0.0
             if not lm.knows(word) and (editable is None or index in editable):
                 options.extend(self.replacements(word))
+                keep_cost = self.settings.unknown_cost if len(options) > 1 else 0.0
             grown = []
             for partial in beam:
                 for option, edits in options:
-                    score, history = partial.score - self.settings.distance_cost * edits, partial.history
+                    cost = self.settings.distance_cost * edits if option != word else keep_cost
+                    score, history = partial.score - cost, partial.history
                     for part in option.split(" "):
                         wid = lm.word_id(part)
                         score += LN10 * lm.next_log10(history, wid)
