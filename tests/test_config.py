@@ -46,14 +46,18 @@ def test_environment_variables_set_them(monkeypatch: pytest.MonkeyPatch) -> None
     assert (settings.replicas(), settings.threads_per_replica()) == (3, 2)
 
 
-def test_the_rescoring_settings_follow_the_environment_and_default_to_the_rescorer_s(
+def test_rescoring_and_lexicon_settings_default_to_their_classes_and_follow_the_environment(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from awaaz.engines.factory import whisper_settings
     from awaaz.engines.rescoring import RescoringSettings
+    from awaaz.lm.lexicon import LexiconSettings
 
     assert whisper_settings(Settings()).rescoring == RescoringSettings()
+    assert whisper_settings(Settings()).lexicon == LexiconSettings()
     monkeypatch.setenv("AWAAZ_LM_UNKNOWN_PENALTY", "0")
     monkeypatch.setenv("AWAAZ_LM_WEIGHT", "1.3")
-    rescoring = whisper_settings(Settings()).rescoring
-    assert (rescoring.unknown_penalty, rescoring.weight) == (0.0, 1.3)
+    monkeypatch.setenv("AWAAZ_LM_LEXICON_UNKNOWN_COST", "0")
+    options = whisper_settings(Settings())
+    assert (options.rescoring.unknown_penalty, options.rescoring.weight) == (0.0, 1.3)
+    assert options.lexicon.unknown_cost == 0.0

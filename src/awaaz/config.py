@@ -80,6 +80,12 @@ class Settings(BaseSettings):
     lm_lexicon_sources: int = Field(
         3, ge=1, le=16, description="How many of the beam's best hypotheses get lexicon variants."
     )
+    lm_lexicon_unknown_cost: float = Field(
+        4.0,
+        ge=0,
+        description="Charged by the lexicon search for keeping an unknown word that has known neighbours, so "
+        "variants replace all they can (0: release 5's search).",
+    )
     lm_lexicon_align: bool = Field(
         False,
         description="Score every candidate, lexicon variants included, by forced alignment: a little more "

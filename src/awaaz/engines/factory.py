@@ -36,6 +36,7 @@ def whisper_settings(settings: Settings) -> WhisperSettings:
             variants=settings.lm_lexicon_variants,
             sources=settings.lm_lexicon_sources,
             align=settings.lm_lexicon_align,
+            unknown_cost=settings.lm_lexicon_unknown_cost,
         ),
         device=settings.device,
         compute_type=settings.compute_type,
