@@ -8,6 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from awaaz.cli import app
+from awaaz.engines.rescoring import RescoringSettings
 from awaaz.lm.ngram import NgramLM
 from awaaz.lm.tuning import EDIT_COSTS, UNKNOWN_PENALTIES, WEIGHTS, WORD_BONUSES
 
@@ -71,6 +72,7 @@ def test_tune_decodes_the_dev_clips_once_and_reports_the_grid(
     )
     assert result.exit_code == 0, result.output
     assert "without rescoring: WER" in result.output
+    assert "at the current settings: WER" in result.output
     report = json.loads(out.read_text(encoding="utf-8"))
     assert report["dev_clips"] >= 1
     pairs = len(WEIGHTS) * len(WORD_BONUSES)  # times the edit costs when lexicon variants were proposed,
@@ -79,6 +81,7 @@ def test_tune_decodes_the_dev_clips_once_and_reports_the_grid(
     assert len({(r["weight"], r["word_bonus"]) for r in report["grid"]}) == pairs
     assert all(r["wer"] >= 0 and r["cer"] >= 0 for r in report["grid"])
     assert report["grid"] == sorted(report["grid"], key=lambda r: (r["wer"], r["cer"]))
+    assert report["current"]["unknown_penalty"] == RescoringSettings().unknown_penalty
     steady = report["steadiest"]
     assert steady in report["grid"]
     inner = [r for r in report["grid"] if r["neighbours"] == max(r["neighbours"] for r in report["grid"])]
