@@ -168,3 +168,15 @@ def test_grid_search_tries_unknown_penalties_and_reports_a_steady_point(lm: Ngra
     # an inner point whose neighbours along the penalty axis are all right (next to zero, one is not)
     assert (steady["wer"], steady["neighbourhood_wer"], steady["neighbours"]) == (0.0, 0.0, 3)
     assert 8 <= steady["unknown_penalty"] < max(UNKNOWN_PENALTIES)
+
+
+def test_windows_in_another_language_than_the_lm_s_pass_through(lm: NgramLM) -> None:
+    hindi, english = 50276, 50259
+    inner = FakeWhisper()
+    rescorer = LMRescorer(inner, lm, decode, RescoringSettings(unknown_penalty=0.0), language_token=hindi)
+    (result,) = rescorer.generate(None, [[50258, english]], beam_size=5, return_scores=True)
+    assert inner.calls[-1] == {"beam_size": 5, "return_scores": True}  # not even an n-best was asked for
+    assert result.sequences_ids[0] == [1, 5, 3, 4]
+    mixed = rescorer.generate(None, [[50258, hindi], [50258, english]], beam_size=5, return_scores=True)
+    assert [r.sequences_ids[0] for r in mixed] == [[1, 2, 3, 4], [1, 5, 3, 4]]
+    assert rescorer.rescored == 1

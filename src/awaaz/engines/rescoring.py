@@ -11,7 +11,8 @@ normalised words as one sentence (:mod:`awaaz.lm.ngram`). The word bonus offsets
 short hypotheses. The unknown-word penalty is charged for each word the LM has never seen: the LM gives
 every such word one flat, mild probability, while most of them are misrecognitions (near misses of a word
 it knows). Sampling calls (temperature fallback) and greedy calls pass through untouched. The
-reported ``avg_logprob`` of a segment stays the acoustic one.
+reported ``avg_logprob`` of a segment stays the acoustic one. Windows decoded in
+another language than the LM's pass through untouched too.
 
 With a :class:`~awaaz.engines.expansion.CandidateExpander`, a window whose hypotheses hold words the LM
 does not know also gets their lexicon variants (see :mod:`awaaz.engines.expansion`, which also says where a
@@ -115,6 +116,7 @@ class LMRescorer:
         decode: Callable[[Sequence[int]], str],
         settings: RescoringSettings,
         expander: CandidateExpander | None = None,
+        language_token: int | None = None,
     ) -> None:
         self.model = model
         self.lm = lm
@@ -130,6 +132,9 @@ class LMRescorer:
         """Of those, how many put another hypothesis first."""
         self.recorder: list[list[Hypothesis]] | None = None
         """When a list, every rescored call appends its hypotheses (CTranslate2's order) to it."""
+        self.language_token = language_token
+        """The token of the LM's language (``<|hi|>``): windows decoded in another language pass through
+        untouched, as every one of their words would be unknown to the LM. None: rescore every window."""
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.model, name)
@@ -144,22 +149,30 @@ class LMRescorer:
     def generate(self, encoder_output: Any, prompts: list[list[int]], **kwargs: Any) -> list[Any]:
         """``generate`` with beam search's best hypothesis chosen by the combined score."""
         beam = int(kwargs.get("beam_size", 1))
-        if beam <= 1 or kwargs.get("sampling_temperature") or not kwargs.get("return_scores"):
+        passes = beam <= 1 or kwargs.get("sampling_temperature") or not kwargs.get("return_scores")
+        if passes or not any(self.applies(prompt) for prompt in prompts):
             return list(self.model.generate(encoder_output, prompts, **kwargs))
         kwargs["num_hypotheses"] = min(self.settings.n_best, beam)
         results = self.model.generate(encoder_output, prompts, **kwargs)
         length_penalty = float(kwargs.get("length_penalty", 1.0))
-        if self.expander is None or self.expander.failed:
-            return [self._rerank(r, length_penalty) for r in results]
-        expander = self.expander
-        features = expander.host_features(encoder_output) if expander.settings.align else None
+        expander = None if self.expander is None or self.expander.failed else self.expander
+        features = expander.host_features(encoder_output) if expander and expander.settings.align else None
         out = []
         for i, result in enumerate(results):
-            window = None if features is None else features[i]
-            scores = beam_scores(result, length_penalty)
-            pool = expander.expand(window, prompts[i], result.sequences_ids, scores)
+            if not self.applies(prompts[i]):
+                out.append(result)  # CTranslate2's best first, as without rescoring
+                continue
+            pool = None
+            if expander is not None:
+                window = None if features is None else features[i]
+                scores = beam_scores(result, length_penalty)
+                pool = expander.expand(window, prompts[i], result.sequences_ids, scores)
             out.append(self._rerank(result, length_penalty, pool))
         return out
+
+    def applies(self, prompt: Sequence[int]) -> bool:
+        """Whether a window with this decoder prompt is rescored (it is in the LM's language)."""
+        return self.language_token is None or self.language_token in prompt
 
     def _rerank(
         self, result: Any, length_penalty: float, pool: list[Candidate] | None = None

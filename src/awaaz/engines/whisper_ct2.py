@@ -136,7 +136,8 @@ class WhisperCT2Engine:
         expander = None
         if lexicon.enabled:
             expander = CandidateExpander(self._model.model, LexiconCorrector(lm, lexicon), tokenizer)
-        rescorer = LMRescorer(self._model.model, lm, decode, settings, expander)
+        hindi = tokenizer.token_to_id("<|hi|>")  # the LM is Hindi: other languages' windows pass through
+        rescorer = LMRescorer(self._model.model, lm, decode, settings, expander, language_token=hindi)
         self._model.model = rescorer
         log.info(
             "%s: n-best rescoring with %s (%s n-grams), lexicon variants %s",
