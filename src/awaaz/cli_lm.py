@@ -134,19 +134,20 @@ def tune_command(
     records = collect(transcribe, [c.text for c in dev], recorder)
     bar.close()
     rows = grid_search(records)
+    steady = steadiest(rows)
     base_wer, base_cer = corpus_wer(records, None)
     now_wer, now_cer = corpus_wer(records, options.rescoring)
     typer.echo(f"{len(dev)} dev clips; without rescoring: WER {base_wer:.2%}, CER {base_cer:.2%}")
     typer.echo(f"at the current settings: WER {now_wer:.2%}, CER {now_cer:.2%}")
     for row in rows[:10]:
         typer.echo(_grid_row(row))
-    typer.echo("steadiest (lowest mean WER with its grid neighbours): " + _grid_row(steadiest(rows)))
+    typer.echo("steadiest (lowest mean WER with its grid neighbours): " + _grid_row(steady))
     if out is not None:
         report = {
             "dev_clips": len(dev),
             "without": {"wer": base_wer, "cer": base_cer},
             "current": {**dataclasses.asdict(options.rescoring), "wer": now_wer, "cer": now_cer},
-            "steadiest": steadiest(rows),
+            "steadiest": steady,
             "grid": rows,
         }
         out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

@@ -10,9 +10,8 @@ The acoustic score is CTranslate2's (the sum of token log-probabilities); the LM
 normalised words as one sentence (:mod:`awaaz.lm.ngram`). The word bonus offsets the LM's pull towards
 short hypotheses. The unknown-word penalty is charged for each word the LM has never seen: the LM gives
 every such word one flat, mild probability, while most of them are misrecognitions (near misses of a word
-it knows). Sampling calls (temperature fallback) and greedy calls pass through untouched. The
-reported ``avg_logprob`` of a segment stays the acoustic one. Windows decoded in
-another language than the LM's pass through untouched too.
+it knows). Sampling calls (temperature fallback), greedy calls and windows decoded in another language than
+the LM's pass through untouched. The reported ``avg_logprob`` of a segment stays the acoustic one.
 
 With a :class:`~awaaz.engines.expansion.CandidateExpander`, a window whose hypotheses hold words the LM
 does not know also gets their lexicon variants (see :mod:`awaaz.engines.expansion`, which also says where a
@@ -83,9 +82,8 @@ class Hypothesis:
 def scored_hypothesis(lm: NgramLM, text: str, acoustic: float, edits: float = 0.0) -> Hypothesis:
     """``text`` with its LM score, word count and unknown words (normalised as the LM reads them)."""
     words = normalize_hindi(text).split()
-    return Hypothesis(
-        text, acoustic, LN10 * lm.score(text), len(text.split()), edits, sum(not lm.knows(w) for w in words)
-    )
+    unknown = sum(not lm.knows(w) for w in words)
+    return Hypothesis(text, acoustic, LN10 * lm.score_words(words), len(text.split()), edits, unknown)
 
 
 def best_hypothesis(hyps: Sequence[Hypothesis], settings: RescoringSettings) -> int:

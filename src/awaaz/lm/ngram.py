@@ -106,7 +106,11 @@ class NgramLM:
 
     def score(self, text: str, *, bos: bool = True, eos: bool = True) -> float:
         """log10 probability of ``text`` (normalised and split into words) as one sentence."""
-        ids = [self.word_id(w) for w in normalize_hindi(text).split()]
+        return self.score_words(normalize_hindi(text).split(), bos=bos, eos=eos)
+
+    def score_words(self, words: Sequence[str], *, bos: bool = True, eos: bool = True) -> float:
+        """log10 probability of already normalised ``words`` as one sentence."""
+        ids = [self.word_id(w) for w in words]
         history = [self._ids[BOS]] if bos else []
         total = 0.0
         for word in [*ids, self._ids[EOS]] if eos else ids:

@@ -38,8 +38,12 @@ def choices(record: NbestRecord, settings: RescoringSettings | None) -> tuple[in
 
 def choose(record: NbestRecord, settings: RescoringSettings | None) -> str:
     """The transcript of each window's best hypothesis (None: CTranslate2's own best)."""
+    return _transcript(record, choices(record, settings))
+
+
+def _transcript(record: NbestRecord, picked: tuple[int, ...]) -> str:
+    """The clip's text with hypothesis ``picked[k]`` of its k-th non-empty window."""
     windows = [hyps for hyps in record.windows if hyps]
-    picked = choices(record, settings)
     return " ".join(hyps[i].text.strip() for hyps, i in zip(windows, picked, strict=True))
 
 
@@ -53,9 +57,10 @@ class _Scorer:
     def __call__(self, settings: RescoringSettings | None) -> tuple[float, float]:
         utterances = []
         for n, record in enumerate(self.records):
-            key = (n, choices(record, settings))
+            picked = choices(record, settings)
+            key = (n, picked)
             if key not in self._cache:
-                self._cache[key] = score_utterance(record.reference, choose(record, settings))
+                self._cache[key] = score_utterance(record.reference, _transcript(record, picked))
             utterances.append(self._cache[key])
         score = score_corpus(utterances)
         return score.wer, score.cer
