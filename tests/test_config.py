@@ -61,3 +61,15 @@ def test_rescoring_and_lexicon_settings_default_to_their_classes_and_follow_the_
     options = whisper_settings(Settings())
     assert (options.rescoring.unknown_penalty, options.rescoring.weight) == (0.0, 1.3)
     assert options.lexicon.unknown_cost == 0.0
+
+
+@pytest.mark.parametrize("value", ["-1", "lots"])
+@pytest.mark.parametrize("name", ["AWAAZ_LM_UNKNOWN_PENALTY", "AWAAZ_LM_LEXICON_UNKNOWN_COST"])
+def test_a_negative_or_non_numeric_unknown_word_cost_is_refused_by_name(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    from pydantic import ValidationError
+
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError, match=name.removeprefix("AWAAZ_").lower()):
+        Settings()
