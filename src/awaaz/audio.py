@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
@@ -19,6 +20,7 @@ from av.container import InputContainer
 
 from awaaz.errors import (
     AudioDecodeError,
+    AudioError,
     AudioTooLongError,
     EmptyAudioError,
     NoAudioSamplesError,
@@ -46,33 +48,122 @@ def _open_input(source: AudioSource) -> tuple[BinaryIO | str, int | None]:
 
 
 def decode_audio(source: AudioSource, *, max_duration_s: float | None = None) -> Audio:
-    """Decode ``source`` to mono float32 at 16 kHz.
+    """Decode ``source`` to mono float32 at 16 kHz, all at once.
 
     Raises an :class:`~awaaz.errors.AudioError` subclass for empty input, undecodable bytes, a container
     with no audio stream, a stream with no samples, or audio longer than ``max_duration_s``; decoding stops
-    as soon as the limit is passed, so an over-long file costs no more than the limit to reject.
+    as soon as the limit is passed, so an over-long file costs no more than the limit to reject. Long
+    audio is better read block by block with :func:`stream_audio`.
     """
-    handle, size = _open_input(source)
-    if size == 0:
-        raise EmptyAudioError("The uploaded file is empty (0 bytes). Send an audio file.")
-    max_samples = None if max_duration_s is None else int(max_duration_s * SAMPLE_RATE)
-    chunks: list[Audio] = []
-    total = 0
-    try:
-        with av.open(handle, mode="r", metadata_errors="ignore") as container:
-            if not container.streams.audio:
-                raise NoAudioStreamError(
-                    "The file has no audio stream (is it a video without sound, or an image?). "
-                    "Send a file that contains audio."
-                )
-            stream = container.streams.audio[0]
+    chunks = list(stream_audio(source, max_duration_s=max_duration_s))
+    audio = np.concatenate(chunks) if len(chunks) > 1 else chunks[0]
+    return np.ascontiguousarray(audio, dtype=np.float32)
+
+
+class AudioBlocks:
+    """Mono float32 16 kHz audio decoded lazily, in blocks of about ``block_s`` seconds.
+
+    Opening checks the container (empty input, no audio stream, undecodable bytes raise at once);
+    iterating decodes and resamples only as far as the consumer has read, so memory does not grow with
+    the file's duration. Iterate once; the container is closed when iteration ends or :meth:`close` is
+    called.
+    """
+
+    def __init__(self, source: AudioSource, *, max_duration_s: float | None, block_s: float) -> None:
+        handle, size = _open_input(source)
+        if size == 0:
+            raise EmptyAudioError("The uploaded file is empty (0 bytes). Send an audio file.")
+        self.max_duration_s = max_duration_s
+        self._block = max(1, int(block_s * SAMPLE_RATE))
+        self.decoded_samples = 0
+        """Samples produced so far (the whole file's once iteration has ended)."""
+        with _decode_errors():
+            self._container = av.open(handle, mode="r", metadata_errors="ignore")
+        if not self._container.streams.audio:
+            self._container.close()
+            raise NoAudioStreamError(
+                "The file has no audio stream (is it a video without sound, or an image?). "
+                "Send a file that contains audio."
+            )
+        self._stream = self._container.streams.audio[0]
+
+    @property
+    def declared_duration_s(self) -> float | None:
+        """The duration the container declares (it may be absent or wrong; the decoded audio decides)."""
+        stream = self._stream
+        if stream.duration is not None and stream.time_base is not None:
+            return float(stream.duration * stream.time_base)
+        if self._container.duration is not None:
+            return float(self._container.duration) / av.time_base
+        return None
+
+    def __iter__(self) -> Iterator[Audio]:
+        try:
+            yield from self._blocks()
+        finally:
+            self.close()
+        if self.decoded_samples == 0:
+            raise NoAudioSamplesError(
+                "The file decoded to no audio samples (truncated or empty stream). "
+                "Send a file with sound in it."
+            )
+
+    def _blocks(self) -> Iterator[Audio]:
+        pending: list[Audio] = []
+        held = 0
+        with _decode_errors():
             resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
-            for frame in _frames(container, stream):
+            frames = _frames(self._container, self._stream)
+            for frame in _with_flush(frames):
                 for out in resampler.resample(frame):
-                    total += _append(chunks, out, total, max_samples, max_duration_s)
-            for out in resampler.resample(None):
-                total += _append(chunks, out, total, max_samples, max_duration_s)
-    except (AudioTooLongError, NoAudioStreamError):
+                    samples = self._checked(out)
+                    pending.append(samples)
+                    held += samples.shape[0]
+                    if held >= self._block:
+                        yield _joined(pending)
+                        pending, held = [], 0
+        if held:
+            yield _joined(pending)
+
+    def _checked(self, frame: av.AudioFrame) -> Audio:
+        samples = frame.to_ndarray().reshape(-1).astype(np.float32, copy=False)
+        limit = self.max_duration_s
+        if limit is not None and self.decoded_samples + samples.shape[0] > int(limit * SAMPLE_RATE):
+            raise AudioTooLongError(
+                f"The audio is longer than the {limit:g} s limit for this request. "
+                "Trim it, or submit it as an asynchronous job."
+            )
+        self.decoded_samples += samples.shape[0]
+        return samples
+
+    def close(self) -> None:
+        """Close the container (idempotent)."""
+        self._container.close()
+
+
+def stream_audio(
+    source: AudioSource, *, max_duration_s: float | None = None, block_s: float = 30.0
+) -> AudioBlocks:
+    """Open ``source`` for decoding block by block (:class:`AudioBlocks`); errors as :func:`decode_audio`."""
+    return AudioBlocks(source, max_duration_s=max_duration_s, block_s=block_s)
+
+
+def _with_flush(frames: Iterator[av.AudioFrame]) -> Iterator[av.AudioFrame | None]:
+    """The frames, then ``None``: the resampler's signal to flush what it holds."""
+    yield from frames
+    yield None
+
+
+def _joined(parts: list[Audio]) -> Audio:
+    return np.ascontiguousarray(np.concatenate(parts) if len(parts) > 1 else parts[0], dtype=np.float32)
+
+
+@contextmanager
+def _decode_errors() -> Iterator[None]:
+    """Turn FFmpeg's and PyAV's failures into :class:`~awaaz.errors.AudioDecodeError`."""
+    try:
+        yield
+    except AudioError:
         raise
     except av.error.FFmpegError as exc:
         raise AudioDecodeError(
@@ -84,12 +175,6 @@ def decode_audio(source: AudioSource, *, max_duration_s: float | None = None) ->
             f"Could not decode the file as audio ({exc}). "
             f"Send a valid audio file in one of: {', '.join(SUPPORTED_FORMATS)}."
         ) from exc
-    if total == 0:
-        raise NoAudioSamplesError(
-            "The file decoded to no audio samples (truncated or empty stream). Send a file with sound in it."
-        )
-    audio = np.concatenate(chunks) if len(chunks) > 1 else chunks[0]
-    return np.ascontiguousarray(audio, dtype=np.float32)
 
 
 def _frames(container: InputContainer, stream: AudioStream) -> Iterator[av.AudioFrame]:
@@ -102,19 +187,6 @@ def _frames(container: InputContainer, stream: AudioStream) -> Iterator[av.Audio
     except av.error.InvalidDataError:
         if yielded == 0:
             raise
-
-
-def _append(
-    chunks: list[Audio], frame: av.AudioFrame, total: int, max_samples: int | None, max_s: float | None
-) -> int:
-    samples = frame.to_ndarray().reshape(-1).astype(np.float32, copy=False)
-    if max_samples is not None and total + samples.shape[0] > max_samples:
-        raise AudioTooLongError(
-            f"The audio is longer than the {max_s:g} s limit for this request. "
-            "Trim it, or submit it as an asynchronous job."
-        )
-    chunks.append(samples)
-    return int(samples.shape[0])
 
 
 def duration_s(audio: Audio) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import sys
@@ -104,36 +105,29 @@ def transcribe(
 def _transcribe_one(
     service: object, path: Path, options: object, model: str | None, fmt: OutputFormat
 ) -> str:
-    from awaaz.audio import decode_audio
     from awaaz.service import TranscriptionService
-    from awaaz.types import CompletedTranscription, TranscribeOptions
+    from awaaz.types import Segment, TranscribeOptions
 
     assert isinstance(service, TranscriptionService)
     assert isinstance(options, TranscribeOptions)
-    audio = decode_audio(path)
-    segments = []
-    # use() holds the model so the idle-model sweeper cannot unload it during a long file.
-    with service.models.use(model) as engine:
-        running = engine.transcribe(audio, options)
-        with tqdm(
-            total=round(running.info.duration, 1),
-            desc="audio",
-            unit="s",
-            file=sys.stderr,
-            position=1,
-            leave=False,
-        ) as bar:
-            for segment in running.segments:
-                segments.append(segment)
-                bar.update(round(min(segment.end, running.info.duration) - bar.n, 1))
-            bar.update(bar.total - bar.n)
-    result = CompletedTranscription(info=running.info, segments=segments)
+    wanted_words = options.word_timestamps
+    if fmt is not OutputFormat.txt:  # cues are cut at word times
+        options = dataclasses.replace(options, word_timestamps=True)
+    with tqdm(desc="audio", unit="s", file=sys.stderr, position=1, leave=False) as bar:
+
+        def progress(segment: Segment, declared: float | None) -> None:
+            if declared and bar.total is None:
+                bar.total = round(declared, 1)
+            bar.update(round(max(segment.end - bar.n, 0.0), 1))
+
+        result = service.transcribe_sync(path, options, model, on_segment=progress).result
+    cues = service.longform.cues
     if fmt is OutputFormat.srt:
-        return formats.to_srt(result)
+        return formats.to_srt(result, cues)
     if fmt is OutputFormat.vtt:
-        return formats.to_vtt(result)
+        return formats.to_vtt(result, cues)
     if fmt is OutputFormat.json:
-        granularities = ("segment", "word") if options.word_timestamps else ("segment",)
+        granularities = ("segment", "word") if wanted_words else ("segment",)
         return json.dumps(formats.to_verbose_json(result, granularities), ensure_ascii=False, indent=2) + "\n"
     return formats.to_text(result)
 

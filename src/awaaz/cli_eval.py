@@ -41,19 +41,37 @@ def eval_command(
         typer.Option(help="n-best rescoring LM: default, none, or a file (default: AWAAZ_LM, i.e. default)."),
     ] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr.")] = True,
+    concat: Annotated[
+        float | None,
+        typer.Option(
+            min=0.1,
+            metavar="MINUTES",
+            help="Also join consecutive clips (manifest order, one split at a time) into recordings of about "
+            "MINUTES and score each as one long transcription: long-form WER beside clip-by-clip.",
+        ),
+    ] = None,
+    clips: Annotated[
+        bool, typer.Option(help="Score clip by clip (--no-clips with --concat: the long-form run only).")
+    ] = True,
 ) -> None:
     """Transcribe every clip of MANIFEST... and report corpus WER, CER and RTF (per split and overall).
 
     Both texts go through the Hindi normaliser (awaaz.text.normalize) before scoring.
 
-    With --out, the JSON report also lists every clip with its reference, hypothesis, WER and CER.
+    With --out, the JSON report also lists every clip with its reference, hypothesis, WER and CER; with
+    --concat the long-form report goes beside it (OUT with the suffix .longform.json).
     """
     # Imported here so that `awaaz --help` does not load faster-whisper and PyAV.
+    from awaaz.config import get_settings
     from awaaz.evaluation import engine as engine_builder
     from awaaz.evaluation.manifest import read_manifests
-    from awaaz.evaluation.run import evaluate
+    from awaaz.evaluation.run import evaluate, evaluate_concatenated
+    from awaaz.longform.settings import longform_settings
     from awaaz.types import TranscribeOptions
 
+    if not clips and concat is None:
+        raise typer.BadParameter("--no-clips leaves nothing to score without --concat.", param_hint="--clips")
+    reports = []
     try:
         entries = read_manifests(manifests, split=split, limit=limit)
         if not entries:
@@ -61,24 +79,34 @@ def eval_command(
             raise typer.BadParameter(f"no clips{where} in {', '.join(map(str, manifests))}.")
         whisper = None
         if lm is not None:
-            from awaaz.config import get_settings
             from awaaz.engines.factory import whisper_settings
             from awaaz.lm.shipped import resolve_lm
 
             whisper = dataclasses.replace(whisper_settings(get_settings()), lm_path=resolve_lm(lm))
         engine = engine_builder.build_engine(model, whisper=whisper)
+        options = TranscribeOptions(language=language)
+        longform = longform_settings(get_settings())
         try:
-            report = evaluate(engine, entries, TranscribeOptions(language=language), progress=progress)
+            if clips:
+                reports.append(evaluate(engine, entries, options, longform=longform, progress=progress))
+            if concat is not None:
+                reports.append(
+                    evaluate_concatenated(
+                        engine, entries, concat, options, longform=longform, progress=progress
+                    )
+                )
         finally:
             engine.close()
     except AwaazError as exc:
         typer.secho(f"error: {exc.message}", err=True, fg=typer.colors.RED)
         raise typer.Exit(code=1) from exc
-    report = dataclasses.replace(report, split=split, limit=limit)
-    typer.echo(report.format_table())
-    if out is not None:
-        report.write_json(out)
-        typer.echo(f"report written to {out}")
+    for report in reports:
+        report = dataclasses.replace(report, split=split, limit=limit)
+        typer.echo(report.format_table())
+        if out is not None:
+            path = out if report.concat_minutes is None else out.with_suffix(".longform.json")
+            report.write_json(path)
+            typer.echo(f"report written to {path}")
 
 
 if __name__ == "__main__":

@@ -128,6 +128,30 @@ class Settings(BaseSettings):
         description="Longest a model call waits for other running requests (still decoding audio or running "
         "VAD) to join its batch; it never waits once every running request is in a model call.",
     )
+    longform_piece_s: float = Field(
+        10.0,
+        gt=0,
+        le=30,
+        description="Audio longer than longform_whole_s is cut in pauses into pieces of at most this many "
+        "seconds, each decoded as a clip.",
+    )
+    longform_whole_s: float = Field(
+        20.0, ge=0, le=30, description="Audio up to this many seconds is decoded whole, as one clip."
+    )
+    longform_min_pause_ms: int = Field(
+        300, ge=50, le=2000, description="Pauses at least this long (ms) are where long audio may be cut."
+    )
+    longform_recover_gap_s: float = Field(
+        1.0,
+        gt=0,
+        description="When a piece's text ends this long before the piece while speech goes on, the rest "
+        "is decoded again.",
+    )
+    cue_max_s: float = Field(
+        7.0, gt=0, description="Longest subtitle cue (and verbose_json segment), seconds."
+    )
+    cue_line_chars: int = Field(42, ge=10, description="Characters per subtitle line.")
+    cue_lines: int = Field(2, ge=1, le=4, description="Lines per subtitle cue.")
     log_level: str = Field("info", description="Log level of the server (debug, info, warning, error).")
 
     def replicas(self) -> int:

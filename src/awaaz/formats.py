@@ -5,10 +5,15 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any, Literal
 
+from awaaz.longform.cues import CueSettings, wrap_lines
 from awaaz.types import CompletedTranscription, Segment
+
+DEFAULT_CUES = CueSettings()
 
 ResponseFormat = Literal["json", "text", "srt", "vtt", "verbose_json"]
 RESPONSE_FORMATS: tuple[str, ...] = ("json", "text", "srt", "vtt", "verbose_json")
+TIMED_FORMATS = frozenset({"srt", "vtt", "verbose_json"})
+"""Formats whose segments are cut at word times: the engine is asked for word timestamps for them."""
 
 LANGUAGE_NAMES = {
     "hi": "hindi", "en": "english", "ur": "urdu", "bn": "bengali", "pa": "punjabi", "mr": "marathi",
@@ -36,19 +41,19 @@ def to_text(result: CompletedTranscription) -> str:
     return result.text + "\n"
 
 
-def to_srt(result: CompletedTranscription) -> str:
-    """SubRip subtitles, one cue per segment."""
+def to_srt(result: CompletedTranscription, cues: CueSettings = DEFAULT_CUES) -> str:
+    """SubRip subtitles, one cue per segment, its text wrapped to the cue's lines."""
     blocks = [
-        f"{i}\n{_timestamp(s.start, ',')} --> {_timestamp(s.end, ',')}\n{s.text.strip()}\n"
+        f"{i}\n{_timestamp(s.start, ',')} --> {_timestamp(s.end, ',')}\n{wrap_lines(s.text.strip(), cues)}\n"
         for i, s in enumerate(_cues(result.segments), start=1)
     ]
     return "\n".join(blocks)
 
 
-def to_vtt(result: CompletedTranscription) -> str:
-    """WebVTT subtitles, one cue per segment."""
+def to_vtt(result: CompletedTranscription, cues: CueSettings = DEFAULT_CUES) -> str:
+    """WebVTT subtitles, one cue per segment, its text wrapped to the cue's lines."""
     blocks = [
-        f"{_timestamp(s.start, '.')} --> {_timestamp(s.end, '.')}\n{s.text.strip()}\n"
+        f"{_timestamp(s.start, '.')} --> {_timestamp(s.end, '.')}\n{wrap_lines(s.text.strip(), cues)}\n"
         for s in _cues(result.segments)
     ]
     return "WEBVTT\n\n" + "\n".join(blocks)

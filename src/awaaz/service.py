@@ -24,24 +24,25 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from awaaz.audio import AudioSource, decode_audio
+from awaaz.audio import AudioSource, stream_audio
 from awaaz.concurrency import Admission
 from awaaz.config import Settings
 from awaaz.engines.base import Engine
 from awaaz.engines.manager import ModelManager
 from awaaz.errors import TranscriptionTimeoutError
-from awaaz.types import CompletedTranscription, TranscribeOptions
+from awaaz.longform.settings import longform_settings
+from awaaz.longform.transcribe import transcribe_long
+from awaaz.types import CompletedTranscription, Segment, TranscribeOptions
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
 class TimedTranscription:
-    """A finished transcription and how long its parts took."""
+    """A finished transcription and how long it took (decoding the audio included)."""
 
     result: CompletedTranscription
-    decode_s: float
-    inference_s: float
+    elapsed_s: float
 
 
 class TranscriptionService:
@@ -51,6 +52,7 @@ class TranscriptionService:
         self.settings = settings
         self.models = models
         self.admission = Admission(settings.max_inflight, settings.max_queue)
+        self.longform = longform_settings(settings)
         self._executor = ThreadPoolExecutor(
             max_workers=settings.max_inflight, thread_name_prefix="awaaz-transcribe"
         )
@@ -63,25 +65,31 @@ class TranscriptionService:
         max_duration_s: float | None = None,
         *,
         should_stop: Callable[[], bool] | None = None,
+        on_segment: Callable[[Segment, float | None], None] | None = None,
     ) -> TimedTranscription:
-        """Decode and transcribe in the calling thread (CLI, workers).
+        """Decode and transcribe in the calling thread (CLI, workers), audio of any length.
 
-        ``should_stop`` is polled before each segment; once it returns True the transcription ends with
-        :class:`TranscriptionTimeoutError` (the asynchronous path uses it to stop work past its deadline).
+        The audio is decoded block by block and cut into pieces (:mod:`awaaz.longform`), so memory does not
+        grow with its duration. ``should_stop`` is polled before each segment; once it returns True the
+        transcription ends with :class:`TranscriptionTimeoutError` (the asynchronous path uses it to stop
+        work past its deadline). ``on_segment`` gets each segment as it is produced, with the container's
+        declared duration (None when it declares none), for progress reports.
         """
         self.models.catalog.get(model)  # an unknown model fails before any decoding work
         started = time.perf_counter()
-        audio = decode_audio(source, max_duration_s=max_duration_s)
-        decoded = time.perf_counter()
+        blocks = stream_audio(source, max_duration_s=max_duration_s)
+        declared = blocks.declared_duration_s
         with self.models.use(model) as engine, self._batching(engine):
-            transcription = engine.transcribe(audio, options)
+            transcription = transcribe_long(
+                engine, blocks, options, self.longform, duration_hint=declared, should_stop=should_stop
+            )
             segments = []
             for segment in transcription.segments:
-                if should_stop is not None and should_stop():
-                    raise TranscriptionTimeoutError("The transcription was stopped at its deadline.")
                 segments.append(segment)
+                if on_segment is not None:
+                    on_segment(segment, declared)
         result = CompletedTranscription(info=transcription.info, segments=segments)
-        return TimedTranscription(result, decoded - started, time.perf_counter() - decoded)
+        return TimedTranscription(result, time.perf_counter() - started)
 
     @contextmanager
     def _batching(self, engine: Engine) -> Iterator[None]:

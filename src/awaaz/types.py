@@ -67,8 +67,9 @@ class Transcription:
     segments: Iterator[Segment]
 
     def collect(self) -> CompletedTranscription:
-        """Run the engine to the end and return every segment."""
-        return CompletedTranscription(info=self.info, segments=list(self.segments))
+        """Run the engine to the end and return every segment (with :attr:`info` as it is then)."""
+        segments = list(self.segments)
+        return CompletedTranscription(info=self.info, segments=segments)
 
 
 @dataclass(slots=True)

@@ -146,6 +146,8 @@ class EvalReport:
     split: str | None = None
     limit: int | None = None
     engine_settings: dict[str, Any] = field(default_factory=dict)
+    concat_minutes: float | None = None
+    """Set for a long-form run: each result is a recording of about this many minutes of joined clips."""
     normalizer: str = NORMALIZER_ID
 
     @property
@@ -168,6 +170,7 @@ class EvalReport:
             "manifests": self.manifests,
             "split": self.split,
             "limit": self.limit,
+            "concat_minutes": self.concat_minutes,
             "engine_settings": self.engine_settings,
             **self.summary.to_dict(),
             "by_split": {name: s.to_dict() for name, s in self.by_split().items()},
@@ -199,6 +202,7 @@ class EvalReport:
             split=data.get("split"),
             limit=data.get("limit"),
             engine_settings=dict(data.get("engine_settings", {})),
+            concat_minutes=data.get("concat_minutes"),
             normalizer=data.get("normalizer", NORMALIZER_ID),
         )
 
@@ -214,10 +218,11 @@ class EvalReport:
 
     def format_table(self) -> str:
         """A short plain-text table: one line per split, then the total."""
-        header = (
-            f"{'split':<16}{'clips':>6}{'audio_s':>10}{'WER':>8}{'CER':>8}{'RTF':>8}{'deva':>7}{'loops':>7}"
-        )
-        lines = [f"model {self.model}  (normaliser {self.normalizer})", header]
+        unit, kind = "clips", "clip by clip"
+        if self.concat_minutes is not None:
+            unit, kind = "files", f"long form: clips joined into recordings of ~{self.concat_minutes:g} min"
+        header = f"{'split':<16}{unit:>6}{'audio_s':>10}{'WER':>8}{'CER':>8}{'RTF':>8}{'deva':>7}{'loops':>7}"
+        lines = [f"model {self.model}  (normaliser {self.normalizer}), {kind}", header]
         rows = [*self.by_split().items(), ("all", self.summary)]
         for name, s in rows:
             lines.append(

@@ -79,15 +79,15 @@ async def create_transcription(
         language=language or "hi",
         prompt=prompt,
         temperature=temperature,
-        word_timestamps="word" in granularities,
+        word_timestamps="word" in granularities or response_format in formats.TIMED_FORMATS,
     )
     result = await service.transcribe(data, options, model=model_id)
     if response_format == "text":
         return PlainTextResponse(formats.to_text(result))
     if response_format == "srt":
-        return PlainTextResponse(formats.to_srt(result))
+        return PlainTextResponse(formats.to_srt(result, service.longform.cues))
     if response_format == "vtt":
-        return PlainTextResponse(formats.to_vtt(result), media_type="text/vtt")
+        return PlainTextResponse(formats.to_vtt(result, service.longform.cues), media_type="text/vtt")
     if response_format == "verbose_json":
         return JSONResponse(formats.to_verbose_json(result, granularities or ("segment",)))
     return JSONResponse(formats.to_json(result))

@@ -1,0 +1,193 @@
+"""Transcribe audio of any length with a clip engine: pieces decoded like clips, stitched back in time.
+
+Each :class:`~awaaz.longform.pieces.Piece` goes to ``engine.transcribe`` as a clip, with the caller's
+options (beam, LM rescoring, guards, VAD). The fine-tuned model sometimes ends its text early: it writes
+one sentence, a timestamp and its end token while speech goes on (it does so at a change of speaker or a
+hard cut in the audio). When a piece's text ends more than ``recover_gap_s`` before the piece does and the
+VAD finds at least ``recover_min_speech_s`` of speech after it, the rest is decoded again from where the
+text ended, up to ``max_recoveries`` times. Pieces are decoded ``workers`` at a time (the model's replicas
+run them in parallel), and segments come out in order, as each piece is done.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from awaaz.audio import Audio
+from awaaz.engines.base import Engine
+from awaaz.errors import TranscriptionTimeoutError
+from awaaz.longform.cues import CueSettings, split_cues
+from awaaz.longform.pieces import Piece, PiecePlanner, PieceSettings
+from awaaz.longform.vad import speech_seconds
+from awaaz.types import SAMPLE_RATE, Segment, TranscribeOptions, Transcription, TranscriptionInfo
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True, slots=True)
+class LongFormSettings:
+    """How audio of any length is cut, decoded and split into cues."""
+
+    pieces: PieceSettings = field(default_factory=PieceSettings)
+    cues: CueSettings = field(default_factory=CueSettings)
+    recover_gap_s: float = 1.0
+    """A piece whose text ends at least this long before the piece does may have lost words."""
+    recover_min_speech_s: float = 0.5
+    """... and has, when the VAD finds this much speech in the rest: the rest is decoded again."""
+    max_recoveries: int = 8
+    """Most re-decodes of one piece."""
+    workers: int = 1
+    """Pieces decoded at once (the model's replicas run them in parallel)."""
+
+
+@dataclass(slots=True)
+class _Decoded:
+    segments: list[Segment]
+    info: TranscriptionInfo | None
+    recoveries: int
+
+
+def transcribe_long(
+    engine: Engine,
+    blocks: Iterable[Audio],
+    options: TranscribeOptions,
+    settings: LongFormSettings,
+    *,
+    duration_hint: float | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> Transcription:
+    """Start transcribing the 16 kHz mono ``blocks`` (read lazily); segments come as pieces finish.
+
+    ``info.duration`` is ``duration_hint`` (or 0) until the last segment has been produced, then the
+    duration of the audio read; ``info.language`` is the requested language, or the one detected in the
+    first piece. ``should_stop`` is polled before each model call and each segment; once it returns True
+    the work ends with :class:`~awaaz.errors.TranscriptionTimeoutError`.
+    """
+    info = TranscriptionInfo(
+        language=options.language or "", duration=duration_hint or 0.0, model=engine.model_id
+    )
+    transcription = Transcription(info=info, segments=iter(()))
+    planner = PiecePlanner(settings.pieces)
+    stop = should_stop or (lambda: False)
+    transcription.segments = _segments(engine, planner, blocks, options, settings, transcription, stop)
+    return transcription
+
+
+def _segments(
+    engine: Engine,
+    planner: PiecePlanner,
+    blocks: Iterable[Audio],
+    options: TranscribeOptions,
+    settings: LongFormSettings,
+    transcription: Transcription,
+    should_stop: Callable[[], bool],
+) -> Iterator[Segment]:
+    index = pieces = recoveries = 0
+    first_info: TranscriptionInfo | None = None
+
+    def decode(piece: Piece) -> _Decoded:
+        return decode_piece(engine, piece, options, settings, should_stop)
+
+    for decoded in ordered_map(decode, planner.pieces(blocks), settings.workers):
+        if first_info is None and decoded.info is not None:
+            first_info = decoded.info
+        pieces += 1
+        recoveries += decoded.recoveries
+        for segment in split_cues(decoded.segments, settings.cues):
+            yield dataclasses.replace(segment, id=index)
+            index += 1
+    log.debug("%d pieces, %d re-decoded after an early end", pieces, recoveries)
+    language = transcription.info.language or (first_info.language if first_info else "")
+    transcription.info = dataclasses.replace(
+        transcription.info,
+        language=language,
+        duration=planner.samples_seen / SAMPLE_RATE,
+        language_probability=first_info.language_probability if first_info else 1.0,
+    )
+
+
+def decode_piece(
+    engine: Engine,
+    piece: Piece,
+    options: TranscribeOptions,
+    settings: LongFormSettings,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> _Decoded:
+    """Decode ``piece`` as a clip, and again from where its text ended while speech went on."""
+    segments: list[Segment] = []
+    info: TranscriptionInfo | None = None
+    start = 0  # sample of the piece where the current pass begins
+    length = piece.audio.shape[0]
+    gap = int(settings.recover_gap_s * SAMPLE_RATE)
+    for attempt in range(settings.max_recoveries + 1):
+        _check(should_stop)
+        running = engine.transcribe(piece.audio[start:], options)
+        found = [s for s in _checked(running.segments, should_stop) if s.text.strip()]
+        info = info or running.info
+        if not found:
+            return _Decoded(segments, info, attempt)
+        shift = piece.offset_s + start / SAMPLE_RATE
+        segments.extend(_shifted(s, shift, piece.offset_s + length / SAMPLE_RATE) for s in found)
+        end = start + round(max(s.end for s in found) * SAMPLE_RATE)
+        if end <= start or length - end < gap or not _speech_follows(piece.audio[end:], settings):
+            return _Decoded(segments, info, attempt)
+        start = end
+    return _Decoded(segments, info, settings.max_recoveries)
+
+
+def _check(should_stop: Callable[[], bool]) -> None:
+    if should_stop():
+        raise TranscriptionTimeoutError("The transcription was stopped at its deadline.")
+
+
+def _checked(segments: Iterable[Segment], should_stop: Callable[[], bool]) -> Iterator[Segment]:
+    for segment in segments:
+        _check(should_stop)
+        yield segment
+
+
+def _speech_follows(rest: Audio, settings: LongFormSettings) -> bool:
+    pieces = settings.pieces
+    spoken = speech_seconds(rest, min_pause_ms=pieces.min_pause_ms, max_span_s=pieces.max_piece_s)
+    return spoken >= settings.recover_min_speech_s
+
+
+def _shifted(segment: Segment, shift: float, limit: float) -> Segment:
+    """``segment`` moved by ``shift`` seconds, no later than ``limit``."""
+
+    def at(t: float) -> float:
+        return round(min(limit, t + shift), 3)
+
+    words = tuple(dataclasses.replace(w, start=at(w.start), end=at(w.end)) for w in segment.words)
+    return dataclasses.replace(segment, start=at(segment.start), end=at(segment.end), words=words)
+
+
+def ordered_map(fn: Callable[[T], R], items: Iterable[T], workers: int) -> Iterator[R]:
+    """``map(fn, items)`` with up to ``workers`` calls at once, results in order, ``items`` read lazily.
+
+    At most ``workers`` items are taken ahead of the consumer. If the consumer stops early, calls not yet
+    started are cancelled.
+    """
+    if workers <= 1:
+        yield from map(fn, items)
+        return
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="awaaz-piece")
+    pending: deque[Future[R]] = deque()
+    try:
+        for item in items:
+            pending.append(pool.submit(fn, item))
+            if len(pending) >= workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
