@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from awaaz.audio import decode_audio, duration_s
+from awaaz.audio import decode_audio, duration_s, stream_audio
 from awaaz.errors import (
     AudioDecodeError,
     AudioTooLongError,
@@ -121,3 +121,28 @@ def test_audio_over_the_limit_is_refused() -> None:
 def test_missing_path_is_a_clear_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(AudioDecodeError, match="No such audio file"):
         decode_audio(tmp_path / "nope.wav")
+
+
+def test_streaming_yields_blocks_that_add_up_to_the_whole_decode() -> None:
+    data = encode(tone(7.3, rate=44_100, channels=2), 44_100, "flac")
+    blocks = stream_audio(data, block_s=2.0)
+    assert blocks.declared_duration_s == pytest.approx(7.3, abs=0.05)
+    parts = list(blocks)
+    assert all(p.shape[0] >= 2 * SAMPLE_RATE for p in parts[:-1])
+    assert all(p.shape[0] < 2 * SAMPLE_RATE + 8192 for p in parts)  # a block and at most one frame more
+    np.testing.assert_array_equal(np.concatenate(parts), decode_audio(data))
+    assert blocks.decoded_samples == sum(p.shape[0] for p in parts)
+
+
+def test_streaming_checks_the_container_when_opened() -> None:
+    with pytest.raises(EmptyAudioError):
+        stream_audio(b"")
+    with pytest.raises(AudioDecodeError):
+        stream_audio(b"\x00not audio at all" * 100)
+
+
+def test_streaming_refuses_audio_over_the_limit_once_it_gets_there() -> None:
+    blocks = iter(stream_audio(encode(tone(6.0), SAMPLE_RATE, "wav"), max_duration_s=3.0, block_s=1.0))
+    assert next(blocks).shape[0] >= SAMPLE_RATE  # the first seconds come before the limit is reached
+    with pytest.raises(AudioTooLongError, match="3 s limit"):
+        list(blocks)

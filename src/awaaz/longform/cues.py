@@ -62,8 +62,8 @@ def _split(segment: Segment, settings: CueSettings) -> Iterator[Segment]:
         words = tuple(t.word for t in part if t.word is not None)
         yield dataclasses.replace(
             segment,
-            start=segment.start if start == 0 else part[0].start,
-            end=segment.end if end == len(tokens) else part[-1].end,
+            start=segment.start if start == 0 else round(part[0].start, 3),
+            end=segment.end if end == len(tokens) else round(part[-1].end, 3),
             text=" ".join(t.text for t in part),
             words=words if len(words) == len(part) else (),
             tokens=(),

@@ -15,7 +15,7 @@ were 2-9 points worse.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -64,11 +64,16 @@ def join_spans(spans: Iterable[Span], max_samples: int) -> list[Span]:
     return joined
 
 
+SpeechDetector = Callable[..., list[Span]]
+"""Called as ``detect(audio, min_pause_ms=..., max_span_s=...)``, like :func:`speech_spans`."""
+
+
 class PiecePlanner:
     """Turns audio blocks into :class:`Piece` objects; see the module's docstring."""
 
-    def __init__(self, settings: PieceSettings) -> None:
+    def __init__(self, settings: PieceSettings, detect: SpeechDetector = speech_spans) -> None:
         self.settings = settings
+        self._detect = detect
         self.samples_seen = 0
         """Samples of the stream read so far."""
         self._max_piece = int(settings.max_piece_s * SAMPLE_RATE)
@@ -98,7 +103,7 @@ class PiecePlanner:
 
     def _cut(self, buffer: Audio, offset: int, *, final: bool) -> tuple[int, list[Piece]]:
         """Pieces of ``buffer`` that are complete, and how many of its samples they used up."""
-        spans = speech_spans(
+        spans = self._detect(
             buffer, min_pause_ms=self.settings.min_pause_ms, max_span_s=self.settings.max_piece_s
         )
         joined = join_spans(spans, self._max_piece)

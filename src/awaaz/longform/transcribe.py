@@ -12,6 +12,7 @@ run them in parallel), and segments come out in order, as each piece is done.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import logging
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -174,16 +175,19 @@ def _shifted(segment: Segment, shift: float, limit: float) -> Segment:
 def ordered_map(fn: Callable[[T], R], items: Iterable[T], workers: int) -> Iterator[R]:
     """``map(fn, items)`` with up to ``workers`` calls at once, results in order, ``items`` read lazily.
 
-    At most ``workers`` items are taken ahead of the consumer. If the consumer stops early, calls not yet
-    started are cancelled.
+    At most ``workers`` items are taken ahead of the consumer. A single item (a clip) runs in the calling
+    thread, as it did before pieces existed. If the consumer stops early, calls not yet started are
+    cancelled.
     """
-    if workers <= 1:
-        yield from map(fn, items)
+    iterator = iter(items)
+    head = list(itertools.islice(iterator, 2))
+    if workers <= 1 or len(head) < 2:
+        yield from map(fn, itertools.chain(head, iterator))
         return
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="awaaz-piece")
     pending: deque[Future[R]] = deque()
     try:
-        for item in items:
+        for item in itertools.chain(head, iterator):
             pending.append(pool.submit(fn, item))
             if len(pending) >= workers:
                 yield pending.popleft().result()

@@ -1,0 +1,231 @@
+"""Long recordings, measured as a user meets them: accuracy through the HTTP API and the CLI, and peak
+memory against duration.
+
+``python bench/longform.py accuracy [--split eval_news --split eval_stories] [--minutes 0 2]``
+    Joins a split's clips (manifest order) into FLAC recordings of about MINUTES each (0: the whole split
+    as one file), sends each to a fresh ``awaaz serve`` (``POST /v1/audio/transcriptions``) and to
+    ``awaaz transcribe``, and scores the transcripts against the clips' references joined. The sync
+    duration limit is raised for the server only when a file is longer than it (the whole-split files are
+    10-11 min against the 600 s default); every other setting is the default.
+
+``python bench/longform.py memory [--minutes 10 60]``
+    Writes recordings of real speech (train and eval clips, repeated to reach the length; the committed
+    fixtures where ../shared is absent) and reports the peak RSS and RTF of ``awaaz transcribe`` on each.
+
+Both print a table and write JSON under ``bench/results/`` with the machine's CPU and ISA.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import soundfile as sf
+
+from awaaz.text.metrics import score_utterance
+from run import REPO, RESULTS, SHARED_DATA, free_port, machine, start_server
+
+SAMPLE_RATE = 16_000
+NOA = SHARED_DATA / "ai4bharat_noa" / "manifest.tsv"
+FIXTURES = REPO / "tests" / "fixtures" / "audio" / "manifest.tsv"
+
+
+@dataclass(frozen=True)
+class Recording:
+    """A FLAC file of joined clips and its reference transcript."""
+
+    path: Path
+    reference: str
+    duration_s: float
+
+
+def read_rows(manifest: Path, split: str | None = None) -> list[dict[str, str]]:
+    """A manifest's rows (optionally of one split), audio paths made absolute."""
+    with manifest.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
+    for row in rows:
+        row["audio"] = str(manifest.parent / row["audio"])
+    return [r for r in rows if split is None or r["split"] == split]
+
+
+def write_recording(path: Path, rows: Iterator[dict[str, str]], seconds: float | None) -> Recording:
+    """Write ``rows``' clips one after another (until ``seconds`` if given) as FLAC, block by block."""
+    texts, written = [], 0
+    with sf.SoundFile(path, "w", SAMPLE_RATE, 1, format="FLAC") as out:
+        for row in rows:
+            if seconds is not None and written >= seconds * SAMPLE_RATE:
+                break
+            audio, rate = sf.read(row["audio"], dtype="float32")
+            assert rate == SAMPLE_RATE, row["audio"]
+            out.write(audio)
+            written += audio.shape[0]
+            texts.append(row["text"])
+    return Recording(path, " ".join(texts), written / SAMPLE_RATE)
+
+
+def groups(rows: list[dict[str, str]], minutes: float) -> list[list[dict[str, str]]]:
+    """Consecutive rows in runs of at least ``minutes`` (0: all in one), as ``awaaz eval --concat``."""
+    if minutes <= 0:
+        return [rows]
+    out: list[list[dict[str, str]]] = []
+    length = 0.0
+    for row in rows:
+        if not out or length >= minutes * 60:
+            out.append([])
+            length = 0.0
+        out[-1].append(row)
+        length += float(row["duration_s"])
+    return out
+
+
+def cli_transcribe(path: Path, out_dir: Path) -> tuple[str, float, float]:
+    """``awaaz transcribe PATH`` in a child process: (text, wall seconds, the child's peak RSS in MiB)."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "awaaz.cli", "transcribe", str(path), "--output", str(out_dir)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=REPO,
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode:
+        raise RuntimeError(f"awaaz transcribe {path} exited with {process.returncode}")
+    text = (out_dir / f"{path.stem}.txt").read_text(encoding="utf-8")
+    return text, time.perf_counter() - started, usage.ru_maxrss / 1024
+
+
+def score(reference: str, hypothesis: str) -> dict[str, float]:
+    """WER and CER (normalised as ``awaaz eval`` does) and the word error counts."""
+    result = score_utterance(reference, hypothesis)
+    words = result.words
+    return {
+        "wer": round(result.wer, 4),
+        "cer": round(result.cer, 4),
+        "reference_words": words.reference_length,
+        "deletions": words.deletions,
+        "substitutions": words.substitutions,
+        "insertions": words.insertions,
+    }
+
+
+def accuracy(splits: list[str], minutes: list[float], work: Path) -> dict[str, Any]:
+    """Long-form WER through the HTTP API and the CLI for each split and recording length."""
+    if not NOA.is_file():
+        raise SystemExit(f"needs the shared eval data at {NOA}")
+    recordings: dict[str, list[Recording]] = {}
+    for split in splits:
+        rows = read_rows(NOA, split)
+        for length in minutes:
+            key = f"{split}/{length:g}min" if length else f"{split}/whole"
+            recordings[key] = [
+                write_recording(work / f"{split}-{length:g}-{i}.flac", iter(group), None)
+                for i, group in enumerate(groups(rows, length))
+            ]
+    longest = max(r.duration_s for rs in recordings.values() for r in rs)
+    env = {"AWAAZ_PORT": str(port := free_port())}
+    if longest > 600:  # the sync limit's default; raised for the whole-split files only
+        env |= {"AWAAZ_MAX_SYNC_DURATION_S": str(int(longest) + 60), "AWAAZ_REQUEST_TIMEOUT_S": "3600"}
+    server = start_server("awaaz", [sys.executable, "-m", "awaaz.cli", "serve"], env, port, "/ready")
+    results: dict[str, Any] = {"server_env": env}
+    try:
+        for key, items in recordings.items():
+            http_text, cli_text, http_s, cli_s = [], [], 0.0, 0.0
+            for recording in items:
+                started = time.perf_counter()
+                with recording.path.open("rb") as handle:
+                    response = httpx.post(
+                        server.url + "/v1/audio/transcriptions",
+                        files={"file": (recording.path.name, handle, "audio/flac")},
+                        data={"model": "whisper-1"},
+                        timeout=3600,
+                    )
+                response.raise_for_status()
+                http_s += time.perf_counter() - started
+                http_text.append(response.json()["text"])
+                text, seconds, _ = cli_transcribe(recording.path, work)
+                cli_text.append(text)
+                cli_s += seconds
+            reference = " ".join(r.reference for r in items)
+            audio_s = sum(r.duration_s for r in items)
+            results[key] = {
+                "files": len(items),
+                "audio_s": round(audio_s, 1),
+                "http": {**score(reference, " ".join(http_text)), "rtf": round(http_s / audio_s, 3)},
+                "cli": {**score(reference, " ".join(cli_text)), "rtf_with_load": round(cli_s / audio_s, 3)},
+            }
+            print(
+                f"{key:<24}{len(items):>6}{audio_s:>9.0f}s  HTTP WER {results[key]['http']['wer']:.2%}"
+                f"  CLI WER {results[key]['cli']['wer']:.2%}",
+                flush=True,
+            )
+    finally:
+        server.stop()
+    return results
+
+
+def speech_rows() -> Iterator[dict[str, str]]:
+    """Real speech, round and round: every ai4bharat_noa clip (train and eval), else the fixtures."""
+    rows = read_rows(NOA) if NOA.is_file() else read_rows(FIXTURES)
+    while True:
+        yield from rows
+
+
+def memory(minutes: list[float], work: Path) -> dict[str, Any]:
+    """Peak RSS and RTF of ``awaaz transcribe`` on recordings of each length."""
+    results: dict[str, Any] = {"source": str(NOA if NOA.is_file() else FIXTURES)}
+    for length in minutes:
+        recording = write_recording(work / f"speech-{length:g}min.flac", speech_rows(), length * 60)
+        text, seconds, rss = cli_transcribe(recording.path, work)
+        results[f"{length:g}min"] = {
+            "audio_s": round(recording.duration_s, 1),
+            "peak_rss_mb": round(rss, 1),
+            "wall_s": round(seconds, 1),
+            "rtf_with_load": round(seconds / recording.duration_s, 3),
+            **score(recording.reference, text),
+        }
+        row = results[f"{length:g}min"]
+        print(
+            f"{length:>6g} min  peak RSS {rss:7.1f} MiB  RTF {row['rtf_with_load']:.3f}  "
+            f"WER {row['wer']:.2%}",
+            flush=True,
+        )
+    peaks = [results[f"{m:g}min"]["peak_rss_mb"] for m in minutes]
+    results["peak_growth_mb"] = round(max(peaks) - peaks[0], 1)
+    print(f"peak RSS growth from {minutes[0]:g} min to the longest: {results['peak_growth_mb']} MiB")
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("what", choices=("accuracy", "memory"))
+    parser.add_argument("--split", action="append", help="eval splits (accuracy; default both)")
+    parser.add_argument("--minutes", type=float, nargs="+", help="recording lengths (0: whole split)")
+    parser.add_argument("--tag", default="latest", help="results file: bench/results/longform-WHAT-TAG.json")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="awaaz-longform-") as tmp:
+        if args.what == "accuracy":
+            splits = args.split or ["eval_news", "eval_stories"]
+            body = accuracy(splits, args.minutes or [0.0, 2.0], Path(tmp))
+        else:
+            body = memory(args.minutes or [10.0, 60.0], Path(tmp))
+    out = RESULTS / f"longform-{args.what}-{args.tag}.json"
+    out.write_text(json.dumps({"machine": machine(), **body}, ensure_ascii=False, indent=2) + "\n")
+    print(f"written to {out}")
+
+
+if __name__ == "__main__":
+    main()

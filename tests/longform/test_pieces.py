@@ -1,0 +1,119 @@
+"""Cutting a stream into pieces: within the length limit, cut in pauses, memory bounded, short audio whole."""
+
+from __future__ import annotations
+
+import itertools
+import tracemalloc
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+
+from awaaz.audio import Audio, decode_audio
+from awaaz.longform.pieces import PiecePlanner, PieceSettings, join_spans
+from awaaz.longform.vad import Span
+from awaaz.types import SAMPLE_RATE
+from tests.conftest import Clip
+
+
+def _blocks(audio: Audio, seconds: float = 1.0) -> Iterator[Audio]:
+    step = int(seconds * SAMPLE_RATE)
+    for start in range(0, audio.shape[0], step):
+        yield audio[start : start + step]
+
+
+def loud_spans(audio: Audio, *, min_pause_ms: int, max_span_s: float) -> list[Span]:
+    """A stand-in VAD: "speech" is every non-zero sample, joined across gaps shorter than the pause."""
+    loud = np.flatnonzero(audio)
+    if not loud.size:
+        return []
+    breaks = np.flatnonzero(np.diff(loud) > min_pause_ms * SAMPLE_RATE // 1000)
+    starts = [loud[0], *loud[breaks + 1]]
+    ends = [*(loud[breaks] + 1), loud[-1] + 1]
+    longest = int(max_span_s * SAMPLE_RATE)
+    return [
+        Span(int(p), int(min(p + longest, e)))
+        for s, e in zip(starts, ends, strict=True)
+        for p in range(s, e, longest)
+    ]
+
+
+def _bursts(seconds: list[float], pause_s: float) -> tuple[Audio, list[tuple[int, int]]]:
+    """Tone bursts of the given lengths with ``pause_s`` of silence before each, and where each is."""
+    parts, where, at = [], [], 0
+    for length in seconds:
+        gap = np.zeros(int(pause_s * SAMPLE_RATE), dtype=np.float32)
+        burst = (0.3 * np.sin(np.arange(int(length * SAMPLE_RATE)) / 5.0) + 0.01).astype(np.float32)
+        at += gap.shape[0]
+        where.append((at, at + burst.shape[0]))
+        at += burst.shape[0]
+        parts += [gap, burst]
+    return np.concatenate(parts), where
+
+
+def test_join_spans_keeps_each_piece_within_the_limit() -> None:
+    spans = [Span(0, 10), Span(12, 30), Span(35, 50), Span(80, 90)]
+    assert join_spans(spans, 30) == [Span(0, 30), Span(35, 50), Span(80, 90)]
+    assert join_spans([], 30) == []
+
+
+def test_short_audio_is_one_piece_decoded_whole(hindi_clips: list[Clip]) -> None:
+    audio = np.concatenate([decode_audio(c.path) for c in hindi_clips[:3]])
+    pieces = list(PiecePlanner(PieceSettings()).pieces(_blocks(audio)))
+    assert len(pieces) == 1
+    assert pieces[0].start == 0
+    np.testing.assert_array_equal(pieces[0].audio, audio)
+
+
+@pytest.mark.parametrize("block_s", [6.0, 60.0])
+def test_long_audio_is_cut_in_pauses_into_pieces_of_at_most_max(block_s: float) -> None:
+    audio, where = _bursts([3.0, 2.0, 4.0, 2.5, 6.0, 1.0, 3.0, 2.0, 5.0, 3.0], pause_s=0.5)  # 36.5 s
+    settings = PieceSettings(block_s=block_s)
+    planner = PiecePlanner(settings, loud_spans)
+    pieces = list(planner.pieces(_blocks(audio)))
+    assert planner.samples_seen == audio.shape[0]
+    spans = [(p.start, p.start + p.audio.shape[0]) for p in pieces]
+    assert len(spans) >= 4
+    assert all(b - a <= settings.max_piece_s * SAMPLE_RATE for a, b in spans)
+    assert all(b1 <= a2 for (_, b1), (a2, _) in itertools.pairwise(spans))  # in order, disjoint
+    for piece in pieces:
+        np.testing.assert_array_equal(piece.audio, audio[piece.start : piece.start + piece.audio.shape[0]])
+    for start, end in where:  # each burst lies whole inside one piece: every cut is in a pause
+        assert any(a <= start and end <= b for a, b in spans), start / SAMPLE_RATE
+
+
+def test_speech_that_never_pauses_is_still_cut_within_the_limit() -> None:
+    audio, _ = _bursts([35.0], pause_s=0.0)
+    pieces = list(PiecePlanner(PieceSettings(block_s=12.0), loud_spans).pieces(_blocks(audio)))
+    assert sum(p.audio.shape[0] for p in pieces) == audio.shape[0]
+    assert all(p.audio.shape[0] <= 10 * SAMPLE_RATE for p in pieces)
+
+
+def test_real_speech_is_cut_between_clips(hindi_clips: list[Clip]) -> None:
+    gap = np.zeros(SAMPLE_RATE, dtype=np.float32)
+    clips = [decode_audio(c.path) for c in hindi_clips] * 2
+    audio = np.concatenate([part for clip in clips for part in (clip, gap)])  # about 48 s
+    pieces = list(PiecePlanner(PieceSettings()).pieces(_blocks(audio)))  # Silero VAD
+    assert 3 <= len(pieces) <= len(clips)
+    assert all(p.audio.shape[0] <= 10 * SAMPLE_RATE for p in pieces)
+    assert sum(p.audio.shape[0] for p in pieces) > 0.6 * audio.shape[0]
+
+
+def test_silence_gives_no_piece_and_holds_no_growing_buffer() -> None:
+    minute = np.zeros(60 * SAMPLE_RATE, dtype=np.float32)
+
+    def ten_minutes() -> Iterator[Audio]:
+        for _ in range(10):
+            yield from _blocks(minute, 5.0)
+
+    planner = PiecePlanner(PieceSettings(block_s=20.0))
+    tracemalloc.start()
+    try:
+        pieces = list(planner.pieces(ten_minutes()))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert pieces == []
+    assert planner.samples_seen == 600 * SAMPLE_RATE
+    # A 20 s buffer and the VAD's working copies of it (about 6 MB), not ten minutes of audio (38 MB).
+    assert peak < 12e6

@@ -1,0 +1,149 @@
+"""The long-form driver with scripted engines: recovery of early-ended text, order, timing, stopping."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+
+from awaaz.audio import Audio, decode_audio
+from awaaz.errors import TranscriptionTimeoutError
+from awaaz.longform.pieces import Piece
+from awaaz.longform.transcribe import LongFormSettings, decode_piece, ordered_map, transcribe_long
+from awaaz.types import SAMPLE_RATE, Segment, TranscribeOptions, Transcription, TranscriptionInfo
+from tests.conftest import Clip
+
+
+@dataclass
+class SentenceEngine:
+    """Knows a piece's sentences (text, start, end in the piece); like the real model, it writes the first
+    sentence that begins in the audio it is given and stops there."""
+
+    sentences: list[tuple[str, float, float]]
+    piece_s: float
+    calls: list[float] = field(default_factory=list)
+    model_id: str = "sentences"
+
+    def transcribe(self, audio: Audio, options: TranscribeOptions) -> Transcription:
+        offset = self.piece_s - audio.shape[0] / SAMPLE_RATE
+        self.calls.append(round(offset, 2))
+        found = [(t, a, b) for t, a, b in self.sentences if a >= offset - 0.05]
+        segments = [Segment(0, max(0.0, a - offset), b - offset, t) for t, a, b in found[:1]]
+        info = TranscriptionInfo(language=options.language or "hi", duration=audio.shape[0] / SAMPLE_RATE)
+        return Transcription(info=info, segments=iter(segments))
+
+    def close(self) -> None:
+        pass
+
+
+def _clips(hindi_clips: list[Clip], *gaps: float) -> tuple[Audio, list[tuple[float, float]]]:
+    """The first clips joined with the given silences between them, and where each clip is (s)."""
+    parts, where, at = [], [], 0.0
+    for clip, gap in zip(hindi_clips, (0.0, *gaps), strict=False):
+        silence = np.zeros(int(gap * SAMPLE_RATE), dtype=np.float32)
+        audio = decode_audio(clip.path)
+        at += gap
+        where.append((at, at + audio.shape[0] / SAMPLE_RATE))
+        at += audio.shape[0] / SAMPLE_RATE
+        parts += [silence, audio]
+    return np.concatenate(parts), where
+
+
+def test_text_that_ends_while_speech_goes_on_is_decoded_again_from_there(hindi_clips: list[Clip]) -> None:
+    audio, where = _clips(hindi_clips, 0.0, 0.0)  # three clips back to back, no pause
+    engine = SentenceEngine(
+        [("एक", *where[0]), ("दो", *where[1]), ("तीन", *where[2])], audio.shape[0] / SAMPLE_RATE
+    )
+    decoded = decode_piece(engine, Piece(16_000 * 30, audio), TranscribeOptions(), LongFormSettings())
+    assert [s.text for s in decoded.segments] == ["एक", "दो", "तीन"]
+    assert decoded.recoveries == 2
+    assert engine.calls == [0.0, round(where[0][1], 2), round(where[1][1], 2)]
+    for segment, (start, end) in zip(decoded.segments, where, strict=True):  # moved to the stream's time
+        assert segment.start == pytest.approx(30 + start, abs=0.01)
+        assert segment.end == pytest.approx(30 + end, abs=0.01)
+
+
+def test_silence_after_the_text_is_not_decoded_again(hindi_clips: list[Clip]) -> None:
+    audio, where = _clips(hindi_clips[:1])
+    audio = np.concatenate([audio, np.zeros(4 * SAMPLE_RATE, dtype=np.float32)])
+    engine = SentenceEngine([("एक", *where[0])], audio.shape[0] / SAMPLE_RATE)
+    decoded = decode_piece(engine, Piece(0, audio), TranscribeOptions(), LongFormSettings())
+    assert [s.text for s in decoded.segments] == ["एक"]
+    assert engine.calls == [0.0]
+
+
+def test_recoveries_are_bounded(hindi_clips: list[Clip]) -> None:
+    audio, _ = _clips(hindi_clips, 0.0, 0.0, 0.0)
+    length = audio.shape[0] / SAMPLE_RATE
+    # A sentence every 0.3 s: each pass moves on a little, and the bound stops it.
+    engine = SentenceEngine([(f"w{i}", 0.3 * i, 0.3 * i + 0.3) for i in range(int(length / 0.3))], length)
+    decoded = decode_piece(engine, Piece(0, audio), TranscribeOptions(), LongFormSettings(max_recoveries=3))
+    assert len(engine.calls) == 4
+    assert decoded.recoveries == 3
+
+
+def test_segments_come_in_order_with_ids_and_the_true_duration(hindi_clips: list[Clip]) -> None:
+    audio, where = _clips(hindi_clips, 2.0, 2.0, 2.0, 2.0, 2.0)  # about 26 s: cut into pieces
+
+    @dataclass
+    class ClipEngine:
+        model_id: str = "clips"
+
+        def transcribe(self, piece: Audio, _: TranscribeOptions) -> Transcription:
+            length = piece.shape[0] / SAMPLE_RATE
+            info = TranscriptionInfo(language="hi", duration=length)
+            return Transcription(info=info, segments=iter([Segment(0, 0.0, length, f"{length:.2f}")]))
+
+        def close(self) -> None:
+            pass
+
+    blocks = (audio[i : i + SAMPLE_RATE] for i in range(0, audio.shape[0], SAMPLE_RATE))
+    running = transcribe_long(
+        ClipEngine(), blocks, TranscribeOptions(), LongFormSettings(workers=2), duration_hint=99
+    )
+    assert running.info.duration == 99
+    result = running.collect()
+    assert result.info.duration == pytest.approx(audio.shape[0] / SAMPLE_RATE)
+    assert [s.id for s in result.segments] == list(range(len(result.segments)))
+    assert len(result.segments) >= 2
+    starts = [s.start for s in result.segments]
+    assert starts == sorted(starts)
+    for start, end in where:  # the middle of every clip is inside some segment's span
+        assert any(s.start <= (start + end) / 2 <= s.end for s in result.segments)
+
+
+def test_ordered_map_keeps_order_and_reads_ahead_only_as_far_as_the_workers() -> None:
+    taken: list[int] = []
+
+    def items() -> Iterator[int]:
+        for i in range(10):
+            taken.append(i)
+            yield i
+
+    def slow(i: int) -> int:
+        time.sleep(0.01 * (i % 3))
+        return i * i
+
+    results = ordered_map(slow, items(), workers=3)
+    assert next(results) == 0
+    assert len(taken) <= 3
+    assert list(results) == [i * i for i in range(1, 10)]
+
+
+def test_stopping_ends_the_work_before_the_next_model_call(hindi_clips: list[Clip]) -> None:
+    audio, where = _clips(hindi_clips, 0.0, 0.0)
+    engine = SentenceEngine(
+        [("एक", *where[0]), ("दो", *where[1]), ("तीन", *where[2])], audio.shape[0] / SAMPLE_RATE
+    )
+    stop = threading.Event()
+    running = transcribe_long(
+        engine, [audio], TranscribeOptions(), LongFormSettings(), should_stop=stop.is_set
+    )
+    stop.set()
+    with pytest.raises(TranscriptionTimeoutError):
+        next(running.segments)
+    assert engine.calls == []
