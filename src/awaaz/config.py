@@ -129,7 +129,7 @@ class Settings(BaseSettings):
         "VAD) to join its batch; it never waits once every running request is in a model call.",
     )
     longform_piece_s: float = Field(
-        10.0,
+        15.0,
         gt=0,
         le=30,
         description="Audio longer than longform_whole_s is cut in pauses into pieces of at most this many "
@@ -138,8 +138,8 @@ class Settings(BaseSettings):
     longform_whole_s: float = Field(
         20.0, ge=0, le=30, description="Audio up to this many seconds is decoded whole, as one clip."
     )
-    longform_min_pause_ms: int = Field(
-        300, ge=50, le=2000, description="Pauses at least this long (ms) are where long audio may be cut."
+    longform_min_piece_s: float = Field(
+        3.0, gt=0, le=30, description="Long audio is cut no sooner than this many seconds into a piece."
     )
     longform_recover_gap_s: float = Field(
         1.0,

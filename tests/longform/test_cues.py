@@ -67,8 +67,8 @@ def test_a_long_segment_is_cut_at_word_times_within_the_limits() -> None:
     assert len(cues) >= 2
     _check_limits(cues)
     assert " ".join(c.text for c in cues) == segment.text
-    assert cues[0].start == segment.start
-    assert cues[-1].end == segment.end
+    assert cues[0].start == segment.words[0].start
+    assert cues[-1].end == segment.words[-1].end
     for cue in cues:  # each cue keeps its own words, and its times are theirs
         assert cue.words
         assert cue.text == " ".join(w.word.strip() for w in cue.words)

@@ -20,12 +20,16 @@ from awaaz.config import Settings
 from awaaz.engines.manager import ModelManager
 from awaaz.longform.cues import CueSettings
 from awaaz.service import TranscriptionService
+from awaaz.text.metrics import score_utterance
 from awaaz.text.normalize import normalize_hindi
 from awaaz.types import SAMPLE_RATE, TranscribeOptions
 from tests.conftest import Clip
 
-MAX_CLIP_WER = 0.34
-"""Each clip scores 0 % to 25 % alone; joined, at most one word in three may go wrong for any clip."""
+MAX_CLIP_WER = 0.67
+"""A lost clip scores 1.0. The clips have 3-5 words: one word spelt apart ("आप का" for "आपका") costs two
+errors, so a three-word clip can reach 0.67 with every word heard."""
+MAX_TOTAL_WER = 0.2
+"""Clip by clip the six clips score 0 %."""
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +73,7 @@ def test_every_clip_of_a_joined_recording_is_transcribed(
     result = service.transcribe_sync(data, TranscribeOptions()).result
     rates = per_clip_wer(references, result.text)
     assert max(rates) <= MAX_CLIP_WER, list(zip(references, rates, strict=True))
+    assert score_utterance(" ".join(references), result.text).wer <= MAX_TOTAL_WER
     assert result.info.duration == pytest.approx(36.0 + 12 * gap_s, abs=0.5)
     starts = [s.start for s in result.segments]
     assert starts == sorted(starts)

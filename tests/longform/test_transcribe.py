@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Iterator
@@ -14,30 +15,53 @@ from awaaz.audio import Audio, decode_audio
 from awaaz.errors import TranscriptionTimeoutError
 from awaaz.longform.pieces import Piece
 from awaaz.longform.transcribe import LongFormSettings, decode_piece, ordered_map, transcribe_long
-from awaaz.types import SAMPLE_RATE, Segment, TranscribeOptions, Transcription, TranscriptionInfo
+from awaaz.types import SAMPLE_RATE, Segment, TranscribeOptions, Transcription, TranscriptionInfo, Word
 from tests.conftest import Clip
 
 
 @dataclass
 class SentenceEngine:
     """Knows a piece's sentences (text, start, end in the piece); like the real model, it writes the first
-    sentence that begins in the audio it is given and stops there."""
+    sentence that lies (mostly) in the audio it is given and stops there."""
 
     sentences: list[tuple[str, float, float]]
     piece_s: float
+    source: Audio | None = None
+    """The whole piece, to find any part of it in (else the audio given is taken to be its end)."""
     calls: list[float] = field(default_factory=list)
+    options: list[TranscribeOptions] = field(default_factory=list)
     model_id: str = "sentences"
 
     def transcribe(self, audio: Audio, options: TranscribeOptions) -> Transcription:
         offset = self.piece_s - audio.shape[0] / SAMPLE_RATE
+        if self.source is not None:
+            offset = _find(self.source, audio) / SAMPLE_RATE
         self.calls.append(round(offset, 2))
-        found = [(t, a, b) for t, a, b in self.sentences if a >= offset - 0.05]
-        segments = [Segment(0, max(0.0, a - offset), b - offset, t) for t, a, b in found[:1]]
+        self.options.append(options)
+        found = [(t, a, b) for t, a, b in self.sentences if b > offset + 0.3]  # mostly in the audio
+        segments = [
+            Segment(0, max(0.0, a - offset), b - offset, t, words=(Word(a - offset, b - offset, t, 1.0),))
+            for t, a, b in found[:1]
+        ]
         info = TranscriptionInfo(language=options.language or "hi", duration=audio.shape[0] / SAMPLE_RATE)
         return Transcription(info=info, segments=iter(segments))
 
     def close(self) -> None:
         pass
+
+
+def _find(source: Audio, part: Audio) -> int:
+    """Where ``part`` starts in ``source`` (matched from its first sound on: silence is everywhere)."""
+    first = int(np.flatnonzero(part)[0])
+    for at in np.flatnonzero(source == part[first]):
+        start = int(at) - first
+        if start >= 0 and np.array_equal(source[start : start + part.shape[0]], part):
+            return start
+    raise AssertionError("not a part of the source")
+
+
+RECOVERY_ONLY = LongFormSettings(max_splits=0)
+"""The scripted sentences are one word each, far sparser than speech: no halving in the recovery tests."""
 
 
 def _clips(hindi_clips: list[Clip], *gaps: float) -> tuple[Audio, list[tuple[float, float]]]:
@@ -58,7 +82,7 @@ def test_text_that_ends_while_speech_goes_on_is_decoded_again_from_there(hindi_c
     engine = SentenceEngine(
         [("एक", *where[0]), ("दो", *where[1]), ("तीन", *where[2])], audio.shape[0] / SAMPLE_RATE
     )
-    decoded = decode_piece(engine, Piece(16_000 * 30, audio), TranscribeOptions(), LongFormSettings())
+    decoded = decode_piece(engine, Piece(16_000 * 30, audio), TranscribeOptions(), RECOVERY_ONLY)
     assert [s.text for s in decoded.segments] == ["एक", "दो", "तीन"]
     assert decoded.recoveries == 2
     assert engine.calls == [0.0, round(where[0][1], 2), round(where[1][1], 2)]
@@ -71,7 +95,7 @@ def test_silence_after_the_text_is_not_decoded_again(hindi_clips: list[Clip]) ->
     audio, where = _clips(hindi_clips[:1])
     audio = np.concatenate([audio, np.zeros(4 * SAMPLE_RATE, dtype=np.float32)])
     engine = SentenceEngine([("एक", *where[0])], audio.shape[0] / SAMPLE_RATE)
-    decoded = decode_piece(engine, Piece(0, audio), TranscribeOptions(), LongFormSettings())
+    decoded = decode_piece(engine, Piece(0, audio), TranscribeOptions(), RECOVERY_ONLY)
     assert [s.text for s in decoded.segments] == ["एक"]
     assert engine.calls == [0.0]
 
@@ -81,7 +105,9 @@ def test_recoveries_are_bounded(hindi_clips: list[Clip]) -> None:
     length = audio.shape[0] / SAMPLE_RATE
     # A sentence every 0.3 s: each pass moves on a little, and the bound stops it.
     engine = SentenceEngine([(f"w{i}", 0.3 * i, 0.3 * i + 0.3) for i in range(int(length / 0.3))], length)
-    decoded = decode_piece(engine, Piece(0, audio), TranscribeOptions(), LongFormSettings(max_recoveries=3))
+    decoded = decode_piece(
+        engine, Piece(0, audio), TranscribeOptions(), LongFormSettings(max_recoveries=3, max_splits=0)
+    )
     assert len(engine.calls) == 4
     assert decoded.recoveries == 3
 
@@ -147,3 +173,32 @@ def test_stopping_ends_the_work_before_the_next_model_call(hindi_clips: list[Cli
     with pytest.raises(TranscriptionTimeoutError):
         next(running.segments)
     assert engine.calls == []
+
+
+@dataclass
+class FalseEndEngine(SentenceEngine):
+    """Writes only the first sentence in its audio, but claims it lasts to the end of the audio."""
+
+    def transcribe(self, audio: Audio, options: TranscribeOptions) -> Transcription:
+        running = super().transcribe(audio, options)
+        end = audio.shape[0] / SAMPLE_RATE
+        segments = [dataclasses.replace(s, end=end, words=()) for s in running.segments]
+        return Transcription(info=running.info, segments=iter(segments))
+
+
+def test_a_piece_whose_text_is_too_sparse_is_halved_until_every_sentence_is_found(
+    hindi_clips: list[Clip],
+) -> None:
+    audio, where = _clips(hindi_clips, 0.5, 0.5, 0.5)  # four clips, 12 s
+    texts = ["एक एक एक", "दो दो दो", "तीन तीन तीन", "चार चार चार"]  # 3 words a clip: too sparse
+    sentences = [(t, *w) for t, w in zip(texts, where, strict=True)]
+    engine = FalseEndEngine(sentences, audio.shape[0] / SAMPLE_RATE, source=audio)
+    settings = LongFormSettings(min_checked_speech_s=1.0, max_splits=3)  # the fixture clips are short
+    decoded = decode_piece(engine, Piece(0, audio), TranscribeOptions(), settings)
+    assert [s.text for s in decoded.segments] == texts
+    starts = [s.start for s in decoded.segments]
+    assert starts == sorted(starts)
+    whole = FalseEndEngine(sentences, audio.shape[0] / SAMPLE_RATE, source=audio)
+    decoded = decode_piece(whole, Piece(0, audio, whole=True), TranscribeOptions(), settings)
+    assert [s.text for s in decoded.segments] == texts[:1]  # a short recording decodes exactly as a clip
+    assert len(whole.calls) == 1

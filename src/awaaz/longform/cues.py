@@ -62,8 +62,8 @@ def _split(segment: Segment, settings: CueSettings) -> Iterator[Segment]:
         words = tuple(t.word for t in part if t.word is not None)
         yield dataclasses.replace(
             segment,
-            start=segment.start if start == 0 else round(part[0].start, 3),
-            end=segment.end if end == len(tokens) else round(part[-1].end, 3),
+            start=round(part[0].start, 3),
+            end=round(part[-1].end, 3),
             text=" ".join(t.text for t in part),
             words=words if len(words) == len(part) else (),
             tokens=(),
@@ -77,14 +77,14 @@ def _tokens(segment: Segment) -> list[_Token]:
     words = segment.words
     if len(words) == len(texts) and all(w.word.strip() == t for w, t in zip(words, texts, strict=True)):
         return [_Token(t, w.start, w.end, w) for t, w in zip(texts, words, strict=True)]
-    total = max(1, sum(len(t) + 1 for t in texts))
+    total = max(1, sum(len(t) + 1 for t in texts) - 1)  # characters, single spaces between words
     span = max(0.0, segment.end - segment.start)
     tokens: list[_Token] = []
     position = 0
     for text in texts:
-        begin = segment.start + span * position / total
+        begin, end = (segment.start + span * at / total for at in (position, position + len(text)))
+        tokens.append(_Token(text, begin, end, None))
         position += len(text) + 1
-        tokens.append(_Token(text, begin, segment.start + span * (position - 1) / total, None))
     return tokens
 
 

@@ -1,16 +1,16 @@
 """Cut a stream of audio blocks into pieces of speech the model decodes well, holding little in memory.
 
-Voice activity detection runs on a buffer of about ``block_s`` seconds at a time. Its speech spans are
-joined greedily into pieces no longer than ``max_piece_s`` (first span's start to last span's end, the
-pauses inside kept), so every cut falls in a pause; speech that never pauses is split by the VAD at its
-last short pause before the limit. All pieces of a buffer but the last are handed out; the last, which
-may go on in the next block, is carried over with the audio after it. Memory is one buffer and one piece,
-whatever the duration of the stream.
+Silero VAD gives each 32 ms frame a probability of speech. A piece starts just before speech and is cut
+between ``min_piece_s`` and ``max_piece_s`` later, at the quietest moment of that window: the latest point
+inside a pause where there is one, else the point where the speech probability, averaged over about 0.3 s,
+is lowest (in speech that never pauses, the softest join between words). Silence at either side of a cut is
+left out, but for ``pad_s`` of context. The VAD runs on a buffer of about ``block_s`` seconds at a time; a
+piece whose window reaches past the buffer is carried over, with the audio after it, into the next one. So
+memory is one buffer and one piece, whatever the duration of the stream.
 
 Audio no longer than ``whole_max_s`` is one piece, decoded whole as a clip, exactly as before long-form
-support existed. The limits were chosen on the dev clips carved from train (docs/ACCURACY.md, "Long
-recordings"): pieces of at most 10 s cut at pauses of 300 ms matched clip-by-clip WER; 12-15 s pieces
-were 2-9 points worse.
+support existed. The limits were chosen on the dev clips carved from train and on train news joined into
+long recordings (docs/ACCURACY.md, "Long recordings"): 15 s pieces beat 10 s and 20 s ones.
 """
 
 from __future__ import annotations
@@ -21,20 +21,27 @@ from dataclasses import dataclass
 import numpy as np
 
 from awaaz.audio import Audio
-from awaaz.longform.vad import Span, speech_spans
+from awaaz.longform.vad import FRAME, SPEECH, Probabilities, speech_probabilities
 from awaaz.types import SAMPLE_RATE
+
+QUIET = 0.15
+"""A point whose smoothed speech probability is below this is inside a pause."""
+SMOOTH_FRAMES = 9
+"""Frames (about 0.3 s) the speech probability is averaged over to rank cut points."""
 
 
 @dataclass(frozen=True, slots=True)
 class PieceSettings:
     """How long audio is cut."""
 
-    max_piece_s: float = 10.0
-    """Longest piece, first speech to last, internal pauses included."""
+    max_piece_s: float = 15.0
+    """Longest piece, its padding included."""
+    min_piece_s: float = 3.0
+    """A cut is looked for no sooner than this after a piece starts."""
     whole_max_s: float = 20.0
     """Audio up to this long is decoded whole, as one clip (the model was trained on clips of up to 22 s)."""
-    min_pause_ms: int = 300
-    """Pauses at least this long separate speech spans (shorter ones are used only to split long speech)."""
+    pad_s: float = 0.2
+    """Audio kept before the first and after the last speech of a piece."""
     block_s: float = 60.0
     """Audio the VAD looks at in one go; bounds memory, with one carried piece."""
 
@@ -46,6 +53,8 @@ class Piece:
     start: int
     """Sample of the stream where ``audio[0]`` is."""
     audio: Audio
+    whole: bool = False
+    """The piece is the whole (short) recording, decoded as a clip exactly as before pieces existed."""
 
     @property
     def offset_s(self) -> float:
@@ -53,30 +62,22 @@ class Piece:
         return self.start / SAMPLE_RATE
 
 
-def join_spans(spans: Iterable[Span], max_samples: int) -> list[Span]:
-    """Merge consecutive spans while the merged span stays within ``max_samples``."""
-    joined: list[Span] = []
-    for span in spans:
-        if joined and span.end - joined[-1].start <= max_samples:
-            joined[-1] = Span(joined[-1].start, span.end)
-        else:
-            joined.append(span)
-    return joined
-
-
-SpeechDetector = Callable[..., list[Span]]
-"""Called as ``detect(audio, min_pause_ms=..., max_span_s=...)``, like :func:`speech_spans`."""
+SpeechDetector = Callable[[Audio], Probabilities]
+"""Speech probability per :data:`~awaaz.longform.vad.FRAME` of audio, like :func:`speech_probabilities`."""
 
 
 class PiecePlanner:
     """Turns audio blocks into :class:`Piece` objects; see the module's docstring."""
 
-    def __init__(self, settings: PieceSettings, detect: SpeechDetector = speech_spans) -> None:
+    def __init__(self, settings: PieceSettings, detect: SpeechDetector = speech_probabilities) -> None:
         self.settings = settings
         self._detect = detect
         self.samples_seen = 0
         """Samples of the stream read so far."""
-        self._max_piece = int(settings.max_piece_s * SAMPLE_RATE)
+        frames_per_s = SAMPLE_RATE / FRAME
+        self._max = int(settings.max_piece_s * frames_per_s)
+        self._min = min(self._max, int(settings.min_piece_s * frames_per_s))
+        self._pad = round(settings.pad_s * frames_per_s)
 
     def pieces(self, blocks: Iterable[Audio]) -> Iterator[Piece]:
         """Read ``blocks`` lazily and yield the pieces in order."""
@@ -97,25 +98,46 @@ class PiecePlanner:
         buffer = _joined(parts)
         if offset == 0 and buffer.shape[0] <= self.settings.whole_max_s * SAMPLE_RATE:
             if buffer.shape[0]:
-                yield Piece(0, buffer)
+                yield Piece(0, buffer, whole=True)
             return
         yield from self._cut(buffer, offset, final=True)[1]
 
     def _cut(self, buffer: Audio, offset: int, *, final: bool) -> tuple[int, list[Piece]]:
         """Pieces of ``buffer`` that are complete, and how many of its samples they used up."""
-        spans = self._detect(
-            buffer, min_pause_ms=self.settings.min_pause_ms, max_span_s=self.settings.max_piece_s
+        probability = self._detect(buffer)
+        speech = np.flatnonzero(probability >= SPEECH)
+        smooth = np.convolve(probability, np.ones(SMOOTH_FRAMES) / SMOOTH_FRAMES, mode="same").astype(
+            np.float32
         )
-        joined = join_spans(spans, self._max_piece)
-        consumed = buffer.shape[0]
-        if not final:
-            edge = max(0, buffer.shape[0] - SAMPLE_RATE)  # speech may start in the last second
-            if joined and joined[-1].end > edge:
-                consumed = joined.pop().start  # it may go on in the next block: carried over
+        frames = probability.shape[0]
+        pieces: list[Piece] = []
+        start = 0
+        while True:
+            following = speech[np.searchsorted(speech, start) :]
+            if not following.size:  # silence to the end: keep the last second, speech may start there
+                consumed = buffer.shape[0] if final else max(start * FRAME, buffer.shape[0] - SAMPLE_RATE)
+                return min(consumed, buffer.shape[0]), pieces
+            start = max(start, int(following[0]) - self._pad)
+            if start + self._max >= frames:
+                if not final:  # the window reaches past the buffer: carried over
+                    return start * FRAME, pieces
+                cut = frames
             else:
-                consumed = max(edge, joined[-1].end if joined else 0)
-        pieces = [Piece(offset + s.start, buffer[s.start : s.end].copy()) for s in joined]
-        return consumed, pieces
+                cut = self._quietest(smooth, start + self._min, start + self._max)
+            spoken = following[following < cut]
+            end = min(cut, int(spoken[-1]) + 1 + self._pad)
+            samples = slice(start * FRAME, min(end * FRAME, buffer.shape[0]))
+            pieces.append(Piece(offset + samples.start, buffer[samples].copy()))
+            if cut >= frames:
+                return buffer.shape[0], pieces
+            start = cut
+
+    @staticmethod
+    def _quietest(smooth: Probabilities, low: int, high: int) -> int:
+        """The frame in ``[low, high]`` to cut at: the latest inside a pause, else the least speech-like."""
+        window = smooth[low : high + 1]
+        quiet = np.flatnonzero(window < QUIET)
+        return low + int(quiet[-1] if quiet.size else np.argmin(window))
 
 
 def _joined(parts: list[Audio]) -> Audio:

@@ -14,7 +14,7 @@ def longform_settings(settings: Settings) -> LongFormSettings:
         pieces=PieceSettings(
             max_piece_s=settings.longform_piece_s,
             whole_max_s=settings.longform_whole_s,
-            min_pause_ms=settings.longform_min_pause_ms,
+            min_piece_s=settings.longform_min_piece_s,
         ),
         cues=CueSettings(
             max_s=settings.cue_max_s, line_chars=settings.cue_line_chars, lines=settings.cue_lines

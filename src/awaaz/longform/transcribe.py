@@ -5,8 +5,13 @@ options (beam, LM rescoring, guards, VAD). The fine-tuned model sometimes ends i
 one sentence, a timestamp and its end token while speech goes on (it does so at a change of speaker or a
 hard cut in the audio). When a piece's text ends more than ``recover_gap_s`` before the piece does and the
 VAD finds at least ``recover_min_speech_s`` of speech after it, the rest is decoded again from where the
-text ended, up to ``max_recoveries`` times. Pieces are decoded ``workers`` at a time (the model's replicas
-run them in parallel), and segments come out in order, as each piece is done.
+text ended, up to ``max_recoveries`` times. The model's final timestamp sometimes claims the whole piece
+although its text stopped after the first sentence; such a piece has far fewer words than its speech
+holds. A piece with fewer than ``min_words_per_s`` words per second of speech is cut in two at its quietest
+point and each half decoded on its own (at most ``max_splits`` times deep); the halves are kept if they
+found more words. A short recording decoded whole is never cut: it decodes exactly as before pieces
+existed. Pieces are decoded ``workers`` at a time (the
+model's replicas run them in parallel), and segments come out in order, as each piece is done.
 """
 
 from __future__ import annotations
@@ -20,12 +25,14 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+import numpy as np
+
 from awaaz.audio import Audio
 from awaaz.engines.base import Engine
 from awaaz.errors import TranscriptionTimeoutError
 from awaaz.longform.cues import CueSettings, split_cues
-from awaaz.longform.pieces import Piece, PiecePlanner, PieceSettings
-from awaaz.longform.vad import speech_seconds
+from awaaz.longform.pieces import SMOOTH_FRAMES, Piece, PiecePlanner, PieceSettings
+from awaaz.longform.vad import FRAME, SPEECH, Probabilities, speech_probabilities, speech_seconds
 from awaaz.types import SAMPLE_RATE, Segment, TranscribeOptions, Transcription, TranscriptionInfo
 
 log = logging.getLogger(__name__)
@@ -46,6 +53,12 @@ class LongFormSettings:
     """... and has, when the VAD finds this much speech in the rest: the rest is decoded again."""
     max_recoveries: int = 8
     """Most re-decodes of one piece."""
+    min_words_per_s: float = 1.4
+    """A piece whose text has fewer words per second of speech (about a third of normal speech) lost some."""
+    max_splits: int = 2
+    """How many times a piece that lost words may be halved."""
+    min_checked_speech_s: float = 3.0
+    """Pieces with less speech than this are too short for a words-per-second check to mean anything."""
     workers: int = 1
     """Pieces decoded at once (the model's replicas run them in parallel)."""
 
@@ -122,6 +135,41 @@ def decode_piece(
     options: TranscribeOptions,
     settings: LongFormSettings,
     should_stop: Callable[[], bool] = lambda: False,
+    splits: int | None = None,
+) -> _Decoded:
+    """Decode ``piece`` (:func:`decode_with_recovery`); if its text is too sparse for its speech, decode its
+    halves instead where they find more words."""
+    decoded = decode_with_recovery(engine, piece, options, settings, should_stop)
+    splits = settings.max_splits if splits is None else splits
+    if piece.whole or splits <= 0:
+        return decoded
+    probability = speech_probabilities(piece.audio)
+    spoken = float(np.count_nonzero(probability >= SPEECH)) * FRAME / SAMPLE_RATE
+    words = sum(len(s.text.split()) for s in decoded.segments)
+    if spoken < settings.min_checked_speech_s or words >= settings.min_words_per_s * spoken:
+        return decoded
+    halves = _halves(piece, probability)
+    parts = [decode_piece(engine, half, options, settings, should_stop, splits - 1) for half in halves]
+    if sum(len(s.text.split()) for p in parts for s in p.segments) <= words:
+        return decoded
+    segments = [s for p in parts for s in p.segments]
+    return _Decoded(segments, decoded.info, decoded.recoveries + sum(p.recoveries for p in parts) + 1)
+
+
+def _halves(piece: Piece, probability: Probabilities) -> tuple[Piece, Piece]:
+    """``piece`` cut in two at its quietest point between 30 % and 70 % of its length."""
+    smooth = np.convolve(probability, np.ones(SMOOTH_FRAMES) / SMOOTH_FRAMES, mode="same")
+    low, high = int(0.3 * probability.shape[0]), max(int(0.7 * probability.shape[0]), 1)
+    cut = (low + int(np.argmin(smooth[low:high]))) * FRAME
+    return Piece(piece.start, piece.audio[:cut]), Piece(piece.start + cut, piece.audio[cut:])
+
+
+def decode_with_recovery(
+    engine: Engine,
+    piece: Piece,
+    options: TranscribeOptions,
+    settings: LongFormSettings,
+    should_stop: Callable[[], bool] = lambda: False,
 ) -> _Decoded:
     """Decode ``piece`` as a clip, and again from where its text ended while speech went on."""
     segments: list[Segment] = []
@@ -157,9 +205,7 @@ def _checked(segments: Iterable[Segment], should_stop: Callable[[], bool]) -> It
 
 
 def _speech_follows(rest: Audio, settings: LongFormSettings) -> bool:
-    pieces = settings.pieces
-    spoken = speech_seconds(rest, min_pause_ms=pieces.min_pause_ms, max_span_s=pieces.max_piece_s)
-    return spoken >= settings.recover_min_speech_s
+    return speech_seconds(rest) >= settings.recover_min_speech_s
 
 
 def _shifted(segment: Segment, shift: float, limit: float) -> Segment:
