@@ -1,16 +1,17 @@
 """Cut a stream of audio blocks into pieces of speech the model decodes well, holding little in memory.
 
 Silero VAD gives each 32 ms frame a probability of speech. A piece starts just before speech and is cut
-between ``min_piece_s`` and ``max_piece_s`` later, at the quietest moment of that window: the latest point
-inside a pause where there is one, else the point where the speech probability, averaged over about 0.3 s,
-is lowest (in speech that never pauses, the softest join between words). Silence at either side of a cut is
+between ``min_piece_s`` and ``max_piece_s`` later, at the quietest moment of that window: where the speech
+probability, averaged over about 0.3 s, is lowest (the deepest pause, or in speech that never pauses the
+softest join between words), the later of two about equally quiet points. Silence at either side of a cut is
 left out, but for ``pad_s`` of context. The VAD runs on a buffer of about ``block_s`` seconds at a time; a
 piece whose window reaches past the buffer is carried over, with the audio after it, into the next one. So
 memory is one buffer and one piece, whatever the duration of the stream.
 
 Audio no longer than ``whole_max_s`` is one piece, decoded whole as a clip, exactly as before long-form
 support existed. The limits were chosen on the dev clips carved from train and on train news joined into
-long recordings (docs/ACCURACY.md, "Long recordings"): 15 s pieces beat 10 s and 20 s ones.
+long recordings (docs/ACCURACY.md, "Long recordings"): 15 s pieces beat 10 s and 20 s ones, and the
+deepest pause beat the latest one.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from awaaz.audio import Audio
 from awaaz.longform.vad import FRAME, SPEECH, Probabilities, speech_probabilities
 from awaaz.types import SAMPLE_RATE
 
-QUIET = 0.15
-"""A point whose smoothed speech probability is below this is inside a pause."""
+LATE_BONUS = 0.05
+"""Added to the smoothed speech probability of the window's first frame, falling to 0 at its last: of two
+equally quiet points the later is cut at, so pieces stay long."""
 SMOOTH_FRAMES = 9
 """Frames (about 0.3 s) the speech probability is averaged over to rank cut points."""
 
@@ -134,10 +136,10 @@ class PiecePlanner:
 
     @staticmethod
     def _quietest(smooth: Probabilities, low: int, high: int) -> int:
-        """The frame in ``[low, high]`` to cut at: the latest inside a pause, else the least speech-like."""
+        """The frame in ``[low, high]`` to cut at: the least speech-like, later ones first on near ties."""
         window = smooth[low : high + 1]
-        quiet = np.flatnonzero(window < QUIET)
-        return low + int(quiet[-1] if quiet.size else np.argmin(window))
+        lateness = np.linspace(LATE_BONUS, 0.0, window.shape[0], dtype=np.float32)
+        return low + int(np.argmin(window + lateness))
 
 
 def _joined(parts: list[Audio]) -> Audio:
