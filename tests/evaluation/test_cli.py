@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 from awaaz import cli_eval
 from awaaz.errors import ModelNotFoundError
 from awaaz.evaluation import engine as engine_builder
-from tests.evaluation.fakes import FakeEngine, write_manifest
+from awaaz.evaluation.report import EvalReport
+from tests.evaluation.fakes import CLIPS, FakeEngine, write_manifest
 
 runner = CliRunner()
 
@@ -146,3 +147,23 @@ def test_catalog_ids_and_directories_both_build_engines(default_model_path: Path
     assert by_dir.model_id == default_model_path.name
     by_id.close()
     by_dir.close()
+
+
+@pytest.mark.usefixtures("fake_engine")
+def test_concat_writes_a_long_form_report_beside_the_clip_report(tmp_path: Path) -> None:
+    manifest = write_manifest(tmp_path / "set", CLIPS[:1])  # one clip: the joined recording is that clip
+    out = tmp_path / "report.json"
+    result = runner.invoke(mounted(), ["eval", str(manifest), "--concat", "1", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "clip by clip" in result.output
+    assert "long form" in result.output
+    assert EvalReport.read_json(out).concat_minutes is None
+    assert EvalReport.read_json(tmp_path / "report.longform.json").concat_minutes == 1
+
+
+def test_no_clips_without_concat_is_a_usage_error(tmp_path: Path, fake_engine: FakeEngine) -> None:
+    manifest = write_manifest(tmp_path / "set")
+    result = runner.invoke(mounted(), ["eval", str(manifest), "--no-clips"])
+    assert result.exit_code == 2
+    assert "--concat" in result.output
+    assert not fake_engine.calls  # refused before any model work

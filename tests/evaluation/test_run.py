@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
+from awaaz.audio import Audio
 from awaaz.evaluation.manifest import read_manifest
 from awaaz.evaluation.report import EvalReport
-from awaaz.evaluation.run import evaluate, has_loop
+from awaaz.evaluation.run import concatenations, evaluate, evaluate_concatenated, has_loop
 from awaaz.text.loops import collapse_loops
-from awaaz.types import TranscribeOptions
+from awaaz.types import SAMPLE_RATE, Segment, TranscribeOptions, Transcription, TranscriptionInfo
 from tests.evaluation.fakes import FakeClock, FakeEngine, write_manifest
 
 # By hand, for the train split of fakes.CLIPS (see the comments there):
@@ -125,3 +127,40 @@ def test_clock_default_measures_real_time(manifest: Path) -> None:
     engine = FakeEngine(clock=FakeClock())
     report = evaluate(engine, read_manifest(manifest, split="train"), progress=False)
     assert all(0 <= r.processing_s < 5 for r in report.results)
+
+
+@dataclass
+class LengthEngine:
+    """Answers with the length of the audio it was given, in tenths of a second."""
+
+    model_id: str = "length"
+    lengths: list[float] = field(default_factory=list)
+
+    def transcribe(self, audio: Audio, options: TranscribeOptions) -> Transcription:
+        seconds = audio.shape[0] / SAMPLE_RATE
+        self.lengths.append(round(seconds, 3))
+        info = TranscriptionInfo(language=options.language or "hi", duration=seconds)
+        return Transcription(info=info, segments=iter([Segment(0, 0.0, seconds, f"{round(seconds * 10)}")]))
+
+    def close(self) -> None:
+        pass
+
+
+def test_concatenations_group_consecutive_clips_by_length_and_never_mix_splits(manifest: Path) -> None:
+    entries = read_manifest(manifest)  # 1.0, 2.0, 1.5 s of train, then 0.5 s of eval_fake
+    groups = concatenations(entries, minutes=2.5 / 60)
+    assert [[e.duration_s for e in g] for g in groups] == [[1.0, 2.0], [1.5], [0.5]]
+    assert [len(g) for g in concatenations(entries, minutes=10)] == [3, 1]
+
+
+def test_long_form_evaluation_joins_clips_and_scores_the_joined_references(manifest: Path) -> None:
+    engine = LengthEngine()
+    entries = read_manifest(manifest)
+    report = evaluate_concatenated(engine, entries, minutes=10, progress=False)
+    assert report.concat_minutes == 10
+    assert engine.lengths == [pytest.approx(4.5), pytest.approx(0.5)]  # one recording per split, whole
+    first = report.results[0]
+    assert first.reference == " ".join(e.text for e in entries[:3])
+    assert first.duration_s == pytest.approx(4.5)
+    assert "long form" in report.format_table()
+    assert EvalReport.from_dict(report.to_dict()).concat_minutes == 10

@@ -31,6 +31,7 @@ from awaaz.audio import Audio
 from awaaz.engines.base import Engine
 from awaaz.errors import TranscriptionTimeoutError
 from awaaz.longform.cues import CueSettings, split_cues
+from awaaz.longform.memory import release_free_memory
 from awaaz.longform.pieces import SMOOTH_FRAMES, Piece, PiecePlanner, PieceSettings
 from awaaz.longform.vad import FRAME, SPEECH, Probabilities, speech_probabilities, speech_seconds
 from awaaz.types import SAMPLE_RATE, Segment, TranscribeOptions, Transcription, TranscriptionInfo
@@ -116,6 +117,7 @@ def _segments(
             first_info = decoded.info
         pieces += 1
         recoveries += decoded.recoveries
+        release_free_memory()
         for segment in split_cues(decoded.segments, settings.cues):
             yield dataclasses.replace(segment, id=index)
             index += 1
