@@ -18,7 +18,6 @@ Both print a table and write JSON under ``bench/results/`` with the machine's CP
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import subprocess
@@ -33,6 +32,8 @@ from typing import Any
 import httpx
 import soundfile as sf
 
+from awaaz.evaluation.manifest import ManifestEntry, read_manifest
+from awaaz.evaluation.run import concatenations
 from awaaz.text.metrics import score_utterance
 from run import REPO, RESULTS, SHARED_DATA, free_port, machine, start_server
 
@@ -50,43 +51,19 @@ class Recording:
     duration_s: float
 
 
-def read_rows(manifest: Path, split: str | None = None) -> list[dict[str, str]]:
-    """A manifest's rows (optionally of one split), audio paths made absolute."""
-    with manifest.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
-    for row in rows:
-        row["audio"] = str(manifest.parent / row["audio"])
-    return [r for r in rows if split is None or r["split"] == split]
-
-
-def write_recording(path: Path, rows: Iterator[dict[str, str]], seconds: float | None) -> Recording:
-    """Write ``rows``' clips one after another (until ``seconds`` if given) as FLAC, block by block."""
+def write_recording(path: Path, entries: Iterator[ManifestEntry], seconds: float | None) -> Recording:
+    """Write the ``entries``' clips one after another (until ``seconds`` if given) as FLAC, block by block."""
     texts, written = [], 0
     with sf.SoundFile(path, "w", SAMPLE_RATE, 1, format="FLAC") as out:
-        for row in rows:
+        for entry in entries:
             if seconds is not None and written >= seconds * SAMPLE_RATE:
                 break
-            audio, rate = sf.read(row["audio"], dtype="float32")
-            assert rate == SAMPLE_RATE, row["audio"]
+            audio, rate = sf.read(entry.audio, dtype="float32")
+            assert rate == SAMPLE_RATE, entry.audio
             out.write(audio)
             written += audio.shape[0]
-            texts.append(row["text"])
+            texts.append(entry.text)
     return Recording(path, " ".join(texts), written / SAMPLE_RATE)
-
-
-def groups(rows: list[dict[str, str]], minutes: float) -> list[list[dict[str, str]]]:
-    """Consecutive rows in runs of at least ``minutes`` (0: all in one), as ``awaaz eval --concat``."""
-    if minutes <= 0:
-        return [rows]
-    out: list[list[dict[str, str]]] = []
-    length = 0.0
-    for row in rows:
-        if not out or length >= minutes * 60:
-            out.append([])
-            length = 0.0
-        out[-1].append(row)
-        length += float(row["duration_s"])
-    return out
 
 
 def cli_transcribe(path: Path, out_dir: Path) -> tuple[str, float, float]:
@@ -126,12 +103,13 @@ def accuracy(splits: list[str], minutes: list[float], work: Path) -> dict[str, A
         raise SystemExit(f"needs the shared eval data at {NOA}")
     recordings: dict[str, list[Recording]] = {}
     for split in splits:
-        rows = read_rows(NOA, split)
+        entries = read_manifest(NOA, split=split)
         for length in minutes:
             key = f"{split}/{length:g}min" if length else f"{split}/whole"
+            groups = concatenations(entries, length) if length else [entries]
             recordings[key] = [
                 write_recording(work / f"{split}-{length:g}-{i}.flac", iter(group), None)
-                for i, group in enumerate(groups(rows, length))
+                for i, group in enumerate(groups)
             ]
     longest = max(r.duration_s for rs in recordings.values() for r in rs)
     env = {"AWAAZ_PORT": str(port := free_port())}
@@ -175,18 +153,18 @@ def accuracy(splits: list[str], minutes: list[float], work: Path) -> dict[str, A
     return results
 
 
-def speech_rows() -> Iterator[dict[str, str]]:
+def speech() -> Iterator[ManifestEntry]:
     """Real speech, round and round: every ai4bharat_noa clip (train and eval), else the fixtures."""
-    rows = read_rows(NOA) if NOA.is_file() else read_rows(FIXTURES)
+    entries = read_manifest(NOA if NOA.is_file() else FIXTURES)
     while True:
-        yield from rows
+        yield from entries
 
 
 def memory(minutes: list[float], work: Path) -> dict[str, Any]:
     """Peak RSS and RTF of ``awaaz transcribe`` on recordings of each length."""
     results: dict[str, Any] = {"source": str(NOA if NOA.is_file() else FIXTURES)}
     for length in minutes:
-        recording = write_recording(work / f"speech-{length:g}min.flac", speech_rows(), length * 60)
+        recording = write_recording(work / f"speech-{length:g}min.flac", speech(), length * 60)
         text, seconds, rss = cli_transcribe(recording.path, work)
         results[f"{length:g}min"] = {
             "audio_s": round(recording.duration_s, 1),
