@@ -22,14 +22,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from awaaz.audio import Audio
-from awaaz.longform.vad import FRAME, SPEECH, Probabilities, speech_probabilities
+from awaaz.longform.vad import FRAME, SPEECH, Probabilities, smoothed, speech_probabilities
 from awaaz.types import SAMPLE_RATE
 
 LATE_BONUS = 0.05
 """Added to the smoothed speech probability of the window's first frame, falling to 0 at its last: of two
 equally quiet points the later is cut at, so pieces stay long."""
-SMOOTH_FRAMES = 9
-"""Frames (about 0.3 s) the speech probability is averaged over to rank cut points."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,9 +106,7 @@ class PiecePlanner:
         """Pieces of ``buffer`` that are complete, and how many of its samples they used up."""
         probability = self._detect(buffer)
         speech = np.flatnonzero(probability >= SPEECH)
-        smooth = np.convolve(probability, np.ones(SMOOTH_FRAMES) / SMOOTH_FRAMES, mode="same").astype(
-            np.float32
-        )
+        smooth = smoothed(probability)
         frames = probability.shape[0]
         pieces: list[Piece] = []
         start = 0

@@ -10,8 +10,8 @@ although its text stopped after the first sentence; such a piece has far fewer w
 holds. A piece with fewer than ``min_words_per_s`` words per second of speech is cut in two at its quietest
 point and each half decoded on its own (at most ``max_splits`` times deep); the halves are kept if they
 found more words. A short recording decoded whole is never cut: it decodes exactly as before pieces
-existed. Pieces are decoded ``workers`` at a time (the
-model's replicas run them in parallel), and segments come out in order, as each piece is done.
+existed. Pieces are decoded ``workers`` at a time (the model's replicas run them in parallel), and
+segments come out in order, as each piece is done.
 """
 
 from __future__ import annotations
@@ -32,8 +32,15 @@ from awaaz.engines.base import Engine
 from awaaz.errors import TranscriptionTimeoutError
 from awaaz.longform.cues import CueSettings, split_cues
 from awaaz.longform.memory import release_free_memory
-from awaaz.longform.pieces import SMOOTH_FRAMES, Piece, PiecePlanner, PieceSettings
-from awaaz.longform.vad import FRAME, SPEECH, Probabilities, speech_probabilities, speech_seconds
+from awaaz.longform.pieces import Piece, PiecePlanner, PieceSettings
+from awaaz.longform.vad import (
+    FRAME,
+    Probabilities,
+    smoothed,
+    speech_probabilities,
+    speech_seconds,
+    spoken_seconds,
+)
 from awaaz.types import SAMPLE_RATE, Segment, TranscribeOptions, Transcription, TranscriptionInfo
 
 log = logging.getLogger(__name__)
@@ -146,7 +153,7 @@ def decode_piece(
     if piece.whole or splits <= 0:
         return decoded
     probability = speech_probabilities(piece.audio)
-    spoken = float(np.count_nonzero(probability >= SPEECH)) * FRAME / SAMPLE_RATE
+    spoken = spoken_seconds(probability)
     words = sum(len(s.text.split()) for s in decoded.segments)
     if spoken < settings.min_checked_speech_s or words >= settings.min_words_per_s * spoken:
         return decoded
@@ -160,7 +167,7 @@ def decode_piece(
 
 def _halves(piece: Piece, probability: Probabilities) -> tuple[Piece, Piece]:
     """``piece`` cut in two at its quietest point between 30 % and 70 % of its length."""
-    smooth = np.convolve(probability, np.ones(SMOOTH_FRAMES) / SMOOTH_FRAMES, mode="same")
+    smooth = smoothed(probability)
     low, high = int(0.3 * probability.shape[0]), max(int(0.7 * probability.shape[0]), 1)
     cut = (low + int(np.argmin(smooth[low:high]))) * FRAME
     return Piece(piece.start, piece.audio[:cut]), Piece(piece.start + cut, piece.audio[cut:])

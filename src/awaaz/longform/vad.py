@@ -6,11 +6,14 @@ import numpy as np
 import numpy.typing as npt
 
 from awaaz.audio import Audio
+from awaaz.types import SAMPLE_RATE
 
 FRAME = 512
 """Samples per VAD frame (32 ms at 16 kHz)."""
 SPEECH = 0.5
 """A frame whose probability reaches this is speech (Silero's own threshold)."""
+SMOOTH_FRAMES = 9
+"""Frames (about 0.3 s) the speech probability is averaged over to rank cut points."""
 
 Probabilities = npt.NDArray[np.float32]
 
@@ -25,6 +28,16 @@ def speech_probabilities(audio: Audio) -> Probabilities:
     return np.asarray(get_vad_model()(padded), dtype=np.float32).reshape(-1)[: padded.shape[0] // FRAME]
 
 
+def spoken_seconds(probability: Probabilities) -> float:
+    """Seconds in the frames of ``probability`` that are speech."""
+    return float(np.count_nonzero(probability >= SPEECH)) * FRAME / SAMPLE_RATE
+
+
 def speech_seconds(audio: Audio) -> float:
     """Seconds of ``audio`` in frames that are speech."""
-    return float(np.count_nonzero(speech_probabilities(audio) >= SPEECH)) * FRAME / 16_000
+    return spoken_seconds(speech_probabilities(audio))
+
+
+def smoothed(probability: Probabilities, frames: int = SMOOTH_FRAMES) -> Probabilities:
+    """``probability`` averaged over ``frames`` frames around each, to rank points as places to cut."""
+    return np.convolve(probability, np.ones(frames) / frames, mode="same").astype(np.float32)
