@@ -51,7 +51,7 @@ def main() -> None:
     from awaaz.audio import duration_s
     from awaaz.engines.whisper_ct2 import WhisperCT2Engine, WhisperSettings
     from awaaz.lm.shipped import shipped_lm_path
-    from awaaz.models.prune import prune_vocabulary
+    from awaaz.modeltools.prune import prune_vocabulary
     from awaaz.types import TranscribeOptions
 
     pruned = args.pruned

@@ -277,7 +277,7 @@ def run_library(
 
     ``threads`` is faster-whisper's ``cpu_threads``: 0, its default, lets CTranslate2 choose.
     """
-    from awaaz.engines.windows import window_frames
+    from awaaz.whisper.windows import window_frames
 
     script = LIBRARY_SCRIPT.replace("TRIMMED", str(window_frames(round(CLIP_S * 100))))
     out = subprocess.run(

@@ -50,7 +50,7 @@ def test_rescoring_and_lexicon_settings_default_to_their_classes_and_follow_the_
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from awaaz.engines.factory import whisper_settings
-    from awaaz.engines.rescoring import RescoringSettings
+    from awaaz.lm.hypotheses import RescoringSettings
     from awaaz.lm.lexicon import LexiconSettings
 
     assert whisper_settings(Settings()).rescoring == RescoringSettings()

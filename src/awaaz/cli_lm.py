@@ -107,9 +107,9 @@ def tune_command(
     from awaaz.audio import decode_audio
     from awaaz.config import get_settings
     from awaaz.engines.factory import whisper_settings
-    from awaaz.engines.rescoring import Hypothesis
     from awaaz.engines.whisper_ct2 import WhisperCT2Engine
     from awaaz.evaluation.engine import build_engine
+    from awaaz.lm.hypotheses import Hypothesis
     from awaaz.lm.shipped import shipped_lm_path
     from awaaz.lm.tuning import collect, corpus_wer, grid_search, steadiest
     from awaaz.train.data import expand_manifests, read_manifest, split_dev

@@ -158,7 +158,7 @@ def models_pull(
 ) -> None:
     """Download a CTranslate2 Whisper model from the Hugging Face Hub, then register it (uses HF_ENDPOINT)."""
     from awaaz.models.catalog import ModelCatalog
-    from awaaz.models.hub import pull
+    from awaaz.modeltools.hub import pull
 
     settings = get_settings()
     try:
@@ -185,7 +185,7 @@ def models_quantize(
     replace: Annotated[bool, typer.Option(help="Replace a model registered under the same id.")] = False,
 ) -> None:
     """Register a quantized variant: ONNX dynamic int8 for NeMo models, a compute type for Whisper."""
-    from awaaz.models.quantize import quantize
+    from awaaz.modeltools.quantize import quantize
 
     device = "cuda" if get_settings().device == "cuda" else "cpu"
     result = _on_catalog(
@@ -212,7 +212,7 @@ def models_prune(
 ) -> None:
     """Register a copy of a Whisper model whose vocabulary keeps only LANGUAGE's tokens: same transcripts for
     that language, a decoder step that reads about half the bytes; other languages and translation refused."""
-    from awaaz.models.prune import prune_registered
+    from awaaz.modeltools.prune import prune_registered
 
     result = _on_catalog(
         lambda catalog: prune_registered(catalog, model, language=language, new_id=new_id, replace=replace)
@@ -238,7 +238,7 @@ def models_average(
 ) -> None:
     """Register the weighted mean of the models' weights (a "model soup"): fine-tunes of one base with other
     seeds or data mixes often transcribe better averaged than alone, at the cost of one model."""
-    from awaaz.models.average import average_registered
+    from awaaz.modeltools.average import average_registered
 
     parsed: list[float] | None = None
     if weights is not None:
@@ -268,8 +268,8 @@ def models_export_nemo(
 ) -> None:
     """Convert a .nemo checkpoint for the nemo-ctc-onnx engine (needs `pip install 'awaaz[nemo]'`)."""
     from awaaz.models.catalog import ModelCatalog
-    from awaaz.models.nemo_export import export_nemo
     from awaaz.models.registry import RegisteredModel
+    from awaaz.modeltools.nemo_export import export_nemo
 
     try:
         path = export_nemo(nemo_file, out_dir.expanduser().resolve(), language=language)

@@ -140,7 +140,7 @@ def train_command(
         from awaaz.models.default import prepare_base_model
 
         base_model = prepare_base_model(get_settings().model_dir)
-    from awaaz.models.prune import VocabularyScope
+    from awaaz.whisper.scope import VocabularyScope
 
     if VocabularyScope.read(base_model) is not None:
         raise typer.BadParameter(

@@ -14,12 +14,13 @@ from faster_whisper.feature_extractor import FeatureExtractor
 
 from awaaz.audio import decode_audio
 from awaaz.engines.expansion import CandidateExpander
-from awaaz.engines.rescoring import LMRescorer, RescoringSettings
-from awaaz.engines.windows import pad_to_window
+from awaaz.engines.rescoring import LMRescorer
+from awaaz.lm.hypotheses import RescoringSettings
 from awaaz.lm.lexicon import LexiconCorrector, LexiconSettings
 from awaaz.lm.ngram import NgramLM, build, sentences_from
 from awaaz.lm.tuning import NbestRecord, grid_search
 from awaaz.text.normalize import normalize_hindi
+from awaaz.whisper.windows import pad_to_window
 from tests.engines.test_rescoring import Result
 
 

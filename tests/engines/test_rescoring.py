@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from awaaz.engines.rescoring import LMRescorer, RescoringSettings
+from awaaz.engines.rescoring import LMRescorer
+from awaaz.lm.hypotheses import RescoringSettings
 from awaaz.lm.ngram import NgramLM, build, sentences_from
 from awaaz.lm.tuning import NbestRecord, choose, corpus_wer, grid_search
 
@@ -129,7 +130,7 @@ def test_a_damaged_lm_file_fails_the_model_load_with_a_fix(tmp_path: Path, defau
 
 
 def test_an_empty_hypothesis_never_beats_one_with_words() -> None:
-    from awaaz.engines.rescoring import Hypothesis, best_hypothesis
+    from awaaz.lm.hypotheses import Hypothesis, best_hypothesis
 
     settings = RescoringSettings(weight=0.5, word_bonus=5.0)
     spoken = Hypothesis(" अनजाने शब्दों वाला वाक्य", acoustic=-12.0, lm=-140.0, words=4)

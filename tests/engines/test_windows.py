@@ -8,7 +8,7 @@ import ctranslate2
 import numpy as np
 import pytest
 
-from awaaz.engines.windows import (
+from awaaz.whisper.windows import (
     FULL_WINDOW,
     MARGIN_FRAMES,
     STEP_FRAMES,

@@ -16,7 +16,7 @@ import numpy.typing as npt
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from awaaz.models.nemo_export import write_layout
+from awaaz.modeltools.nemo_export import write_layout
 
 N_MELS = 80
 SUBSAMPLING = 4

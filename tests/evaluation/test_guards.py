@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 import typer
 
-from awaaz.engines.devanagari import punctuation_token_ids
 from awaaz.engines.whisper_ct2 import WhisperSettings
 from awaaz.evaluation import guards
 from awaaz.evaluation.manifest import read_manifest
 from awaaz.evaluation.run import evaluate
+from awaaz.whisper.devanagari import punctuation_token_ids
 from tests.evaluation.fakes import FakeEngine, write_manifest
 
 

@@ -11,8 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from awaaz.config import DEFAULT_MODEL_ID, Settings
-from awaaz.models.average import average_ct2_models
-from awaaz.models.ct2_file import read_ct2_model, write_ct2_model
+from awaaz.modeltools.average import average_ct2_models
+from awaaz.whisper.ct2_file import read_ct2_model, write_ct2_model
 
 INT8_WEIGHT = "decoder/layer_0/self_attention/linear_0/weight"
 FLOAT_GAMMA = "decoder/layer_norm/gamma"

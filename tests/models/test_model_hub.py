@@ -6,7 +6,7 @@ import pytest
 
 from awaaz.errors import ModelError, ModelNotFoundError
 from awaaz.models.catalog import ModelCatalog
-from awaaz.models.hub import find_pullable, pull
+from awaaz.modeltools.hub import find_pullable, pull
 from tests.models.fake_hub import serve
 
 CT2_FILES = {

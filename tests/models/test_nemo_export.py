@@ -10,7 +10,7 @@ import pytest
 
 from awaaz.engines.nemo_ctc_onnx import read_model_files
 from awaaz.errors import ModelError
-from awaaz.models.nemo_export import export_nemo, write_layout
+from awaaz.modeltools.nemo_export import export_nemo, write_layout
 
 needs_no_nemo = pytest.mark.skipif(
     importlib.util.find_spec("nemo") is not None, reason="nemo_toolkit is installed here"

@@ -11,21 +11,16 @@ import pytest
 from tokenizers import Tokenizer
 
 from awaaz.audio import decode_audio
-from awaaz.engines.devanagari import non_devanagari_token_ids
 from awaaz.engines.whisper_ct2 import WhisperCT2Engine, WhisperSettings
 from awaaz.errors import InvalidParameterError
 from awaaz.models.catalog import ModelCatalog
-from awaaz.models.ct2_file import read_ct2_model, read_vocabulary, write_ct2_model
-from awaaz.models.prune import (
-    EOT,
-    SCOPE_FILE,
-    VocabularyScope,
-    kept_token_ids,
-    prune_registered,
-    prune_vocabulary,
-)
 from awaaz.models.registry import RegisteredModel
+from awaaz.modeltools.prune import prune_registered, prune_vocabulary
 from awaaz.types import TranscribeOptions
+from awaaz.whisper.ct2_file import read_ct2_model, read_vocabulary, write_ct2_model
+from awaaz.whisper.devanagari import non_devanagari_token_ids
+from awaaz.whisper.scope import SCOPE_FILE, VocabularyScope, kept_token_ids
+from awaaz.whisper.tokens import EOT
 from tests.conftest import Clip
 
 HINDI = [

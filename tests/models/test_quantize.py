@@ -11,8 +11,8 @@ import pytest
 from awaaz.engines.nemo_ctc_onnx import NemoCtcOnnxEngine, NemoSettings
 from awaaz.errors import InvalidParameterError, ModelError
 from awaaz.models.catalog import ModelCatalog
-from awaaz.models.quantize import ct2_compute_types, quantize, quantize_onnx
 from awaaz.models.registry import RegisteredModel
+from awaaz.modeltools.quantize import ct2_compute_types, quantize, quantize_onnx
 
 
 def _audio(seconds: float = 2.0) -> np.ndarray:

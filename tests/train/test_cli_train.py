@@ -55,7 +55,7 @@ def test_encoder_layers_need_decoder_mode_on_trimmed_windows(
 
 
 def test_a_pruned_base_model_is_refused(tmp_path: Path, default_model_path: Path) -> None:
-    from awaaz.models.prune import prune_vocabulary
+    from awaaz.modeltools.prune import prune_vocabulary
 
     pruned = tmp_path / "pruned"
     prune_vocabulary(default_model_path, pruned)

@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 from awaaz.audio import decode_audio
-from awaaz.models.ct2_file import read_ct2_model
 from awaaz.train.data import Clip
 from awaaz.train.features import log_mel
+from awaaz.whisper.ct2_file import read_ct2_model
 
 torch = pytest.importorskip("torch", reason="the train extra (torch) is not installed")
 pytest.importorskip("transformers", reason="the train extra (transformers) is not installed")

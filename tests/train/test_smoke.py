@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from awaaz.audio import decode_audio
-from awaaz.engines.windows import window_frames
 from awaaz.train.data import Clip
 from awaaz.train.features import EncoderCache, precompute_encoder_outputs
 from awaaz.types import TranscribeOptions
+from awaaz.whisper.windows import window_frames
 from tests.train.conftest import smoke_config
 
 pytest.importorskip("torch", reason="the train extra (torch) is not installed: pip install -e '.[train]'")
@@ -72,8 +72,8 @@ def test_lora_adapters_train_and_merge_into_a_plain_export(
     default_model_path: Path, train_clips: list[Clip], encoder_cache: EncoderCache, tmp_path: Path
 ) -> None:
     pytest.importorskip("peft", reason="the train extra (peft) is not installed")
-    from awaaz.models.ct2_file import read_ct2_model
     from awaaz.train.loop import TrainConfig, Trainer
+    from awaaz.whisper.ct2_file import read_ct2_model
 
     config = TrainConfig(
         mode="lora", learning_rate=1e-3, batch_size=3, max_steps=2, eval_every=2, log_every=1, lora_rank=4

@@ -30,6 +30,7 @@ import numpy.typing as npt
 
 from awaaz.lm.lexicon import LexiconCorrector
 from awaaz.text.normalize import normalize_hindi
+from awaaz.whisper.tokens import EOT, NO_TIMESTAMPS, SOT
 
 log = logging.getLogger(__name__)
 
@@ -72,9 +73,9 @@ class CandidateExpander:
         self.model = model
         self.corrector = corrector
         self.tokenizer = tokenizer
-        self.eot = _token(tokenizer, "<|endoftext|>")
-        self.sot = _token(tokenizer, "<|startoftranscript|>")
-        self.no_timestamps = _token(tokenizer, "<|notimestamps|>")
+        self.eot = _token(tokenizer, EOT)
+        self.sot = _token(tokenizer, SOT)
+        self.no_timestamps = _token(tokenizer, NO_TIMESTAMPS)
         self.failed = False
         """Set when forced alignment raised once; expansion then stays off for this model."""
 

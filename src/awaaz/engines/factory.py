@@ -19,8 +19,8 @@ ENGINE_NAMES = ("whisper-ct2", "nemo-ctc-onnx")
 
 def whisper_settings(settings: Settings) -> WhisperSettings:
     """The Whisper engine options that follow from the service settings."""
-    from awaaz.engines.rescoring import RescoringSettings
     from awaaz.engines.whisper_ct2 import WhisperSettings
+    from awaaz.lm.hypotheses import RescoringSettings
     from awaaz.lm.lexicon import LexiconSettings
     from awaaz.lm.shipped import resolve_lm
 

@@ -20,31 +20,15 @@ variant's acoustic score comes from); the ranking formula is the same, less ``ed
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from awaaz.lm.hypotheses import Hypothesis, RescoringSettings, best_hypothesis, scored_hypothesis
 from awaaz.lm.ngram import NgramLM
-from awaaz.text.normalize import normalize_hindi
 
 if TYPE_CHECKING:
     from awaaz.engines.expansion import Candidate, CandidateExpander
-
-LN10 = math.log(10.0)
-
-
-@dataclass(frozen=True, slots=True)
-class RescoringSettings:
-    """How much the language model counts (chosen on train-split dev clips, see docs/ACCURACY.md)."""
-
-    weight: float = 0.5
-    word_bonus: float = 2.0
-    n_best: int = 5
-    edit_cost: float = 6.0
-    """Charged per lexicon edit of a variant that was not rescored acoustically (see expansion)."""
-    unknown_penalty: float = 20.0
-    """Charged per word the LM does not know (ln units, like the acoustic score)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,45 +39,6 @@ class RescoredResult:
     sequences_ids: list[list[int]]
     scores: list[float]
     no_speech_prob: float
-
-
-@dataclass(frozen=True, slots=True)
-class Hypothesis:
-    """One beam hypothesis with its scores."""
-
-    text: str
-    acoustic: float
-    lm: float
-    words: int
-    edits: float = 0.0
-    unknown: int = 0
-    """Words the LM does not know."""
-
-    def total(self, settings: RescoringSettings) -> float:
-        return (
-            self.acoustic
-            + settings.weight * self.lm
-            + settings.word_bonus * self.words
-            - settings.edit_cost * self.edits
-            - settings.unknown_penalty * self.unknown
-        )
-
-
-def scored_hypothesis(lm: NgramLM, text: str, acoustic: float, edits: float = 0.0) -> Hypothesis:
-    """``text`` with its LM score, word count and unknown words (normalised as the LM reads them)."""
-    words = normalize_hindi(text).split()
-    unknown = sum(not lm.knows(w) for w in words)
-    return Hypothesis(text, acoustic, LN10 * lm.score_words(words), len(text.split()), edits, unknown)
-
-
-def best_hypothesis(hyps: Sequence[Hypothesis], settings: RescoringSettings) -> int:
-    """Index of the hypothesis with the best combined score, among those with words when any has words.
-
-    An empty hypothesis is the beam's "nothing was said"; the LM, which has never seen most rare words,
-    can rate silence above a sentence full of them, so it may only win when every hypothesis is empty.
-    """
-    candidates = [i for i, h in enumerate(hyps) if h.words > 0] or list(range(len(hyps)))
-    return max(candidates, key=lambda i: (hyps[i].total(settings), -i))
 
 
 def beam_scores(result: Any, length_penalty: float) -> list[float]:

@@ -14,14 +14,16 @@ from faster_whisper.transcribe import Segment as FwSegment
 
 from awaaz.audio import Audio, duration_s
 from awaaz.engines.batched import BatchingWhisper
-from awaaz.engines.devanagari import non_devanagari_token_ids, punctuation_token_ids
-from awaaz.engines.rescoring import LMRescorer, RescoringSettings
-from awaaz.engines.windows import WindowTrimmer
+from awaaz.engines.rescoring import LMRescorer
 from awaaz.errors import InvalidParameterError, ModelLoadError
+from awaaz.lm.hypotheses import RescoringSettings
 from awaaz.lm.lexicon import LexiconSettings
-from awaaz.models.prune import VocabularyScope
 from awaaz.text.loops import collapse_loops
 from awaaz.types import Segment, TranscribeOptions, Transcription, TranscriptionInfo, Word
+from awaaz.whisper.devanagari import non_devanagari_token_ids, punctuation_token_ids
+from awaaz.whisper.scope import VocabularyScope
+from awaaz.whisper.tokens import EOT, language_token
+from awaaz.whisper.windows import WindowTrimmer
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +55,7 @@ class WhisperSettings:
     beam_size: int = 5
     vad_filter: bool = True
     trim_windows: bool = True
-    """Cut each window's zero padding before the encoder (see :mod:`awaaz.engines.windows`)."""
+    """Cut each window's zero padding before the encoder (see :mod:`awaaz.whisper.windows`)."""
     lm_path: Path | None = None
     """An n-gram model (:mod:`awaaz.lm.ngram`) that rescores beam search's n-best; None: off."""
     rescoring: RescoringSettings = field(default_factory=RescoringSettings)
@@ -91,7 +93,7 @@ class WhisperCT2Engine:
         self.path = path
         self.settings = settings
         self.scope = VocabularyScope.read(path)
-        """Set for a model whose vocabulary was pruned to one language (:mod:`awaaz.models.prune`)."""
+        """Set for a model whose vocabulary was pruned to one language (:mod:`awaaz.modeltools.prune`)."""
         try:
             self._model = WhisperModel(
                 str(path),
@@ -128,7 +130,7 @@ class WhisperCT2Engine:
         except LanguageModelError as exc:
             raise ModelLoadError(f"Model {self.model_id!r}: {exc} (or set AWAAZ_LM=none).") from exc
         tokenizer = self._model.hf_tokenizer
-        eot = tokenizer.token_to_id("<|endoftext|>")
+        eot = tokenizer.token_to_id(EOT)
 
         def decode(ids: Sequence[int]) -> str:
             return str(tokenizer.decode([i for i in ids if i < eot]))
@@ -136,7 +138,9 @@ class WhisperCT2Engine:
         expander = None
         if lexicon.enabled:
             expander = CandidateExpander(self._model.model, LexiconCorrector(lm, lexicon), tokenizer)
-        hindi = tokenizer.token_to_id("<|hi|>")  # the LM is Hindi: other languages' windows pass through
+        hindi = tokenizer.token_to_id(
+            language_token("hi")
+        )  # the LM is Hindi: other languages' windows pass through
         rescorer = LMRescorer(self._model.model, lm, decode, settings, expander, language_token=hindi)
         self._model.model = rescorer
         log.info(
@@ -150,7 +154,7 @@ class WhisperCT2Engine:
 
     def _build_hindi_suppression(self) -> list[int]:
         tokenizer = self._model.hf_tokenizer
-        eot = tokenizer.token_to_id("<|endoftext|>")
+        eot = tokenizer.token_to_id(EOT)
         vocabulary = [tokenizer.id_to_token(i) or "" for i in range(eot)]
         ids: set[int] = set()
         if self.settings.force_devanagari:

@@ -11,7 +11,7 @@ import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from awaaz.engines.rescoring import Hypothesis, RescoringSettings, best_hypothesis
+from awaaz.lm.hypotheses import Hypothesis, RescoringSettings, best_hypothesis
 from awaaz.text.metrics import UtteranceScore, score_corpus, score_utterance
 
 WEIGHTS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0, 1.3, 1.6, 2.0)

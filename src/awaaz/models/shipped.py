@@ -24,7 +24,7 @@ from awaaz.models.integrity import (
     sha256_file,
     verify_sha256,
 )
-from awaaz.models.prune import SCOPE_FILE
+from awaaz.whisper.scope import SCOPE_FILE
 
 MANIFEST = "manifest.json"
 VERIFIED_MARKER = ".sha256"

@@ -1,7 +1,7 @@
 """Run the Whisper encoder of a transformers model on trimmed windows, training only its top layers.
 
 transformers' ``WhisperEncoder.forward`` accepts nothing but 30 s windows (3,000 frames), while the engine
-encodes trimmed windows (:mod:`awaaz.engines.windows`). :func:`encode_trimmed` runs the same modules on any
+encodes trimmed windows (:mod:`awaaz.whisper.windows`). :func:`encode_trimmed` runs the same modules on any
 even number of frames: the convolutions, the first ``frames / 2`` sinusoidal positions, the layers and the
 final layer norm. The bottom layers that stay frozen run without gradients, so fine-tuning the top ``n``
 layers costs their backward pass only; that makes encoder adaptation affordable on a CPU.
@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from awaaz.engines.windows import content_frames
+from awaaz.whisper.windows import content_frames
 
 
 def freeze_encoder_below(encoder: Any, trainable_layers: int) -> None:

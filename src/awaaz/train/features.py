@@ -3,7 +3,7 @@
 The Whisper encoder stays frozen in decoder-only training, so its output for a clip never changes. Computing
 it once with CTranslate2 (int8 on CPU, the same kernels inference uses) is several times faster than torch
 fp32 and gives the decoder exactly what it will see when serving. By default each clip is encoded on the
-trimmed window the engine uses (:func:`awaaz.engines.windows.window_frames`), which is also 3-7x cheaper
+trimmed window the engine uses (:func:`awaaz.whisper.windows.window_frames`), which is also 3-7x cheaper
 than a 30 s window for the short clips of the training sets. Outputs are ``(frames / 2, d_model)`` float16
 ``.npy`` files, one per clip, so an interrupted run resumes where it stopped.
 """
@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from awaaz.engines.windows import pad_to_window
 from awaaz.train.augment import load_clip_audio
 from awaaz.train.data import Clip
+from awaaz.whisper.windows import pad_to_window
 
 log = logging.getLogger(__name__)
 

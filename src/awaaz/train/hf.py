@@ -18,16 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from awaaz.models.ct2_file import CT2Model, read_ct2_model, read_vocabulary
+from awaaz.whisper.ct2_file import CT2Model, read_ct2_model, read_vocabulary
+from awaaz.whisper.tokens import EOT, NO_TIMESTAMPS, SOT, TRANSCRIBE, TRANSLATE
 
 if TYPE_CHECKING:
     from transformers import WhisperForConditionalGeneration, WhisperTokenizerFast  # type: ignore[attr-defined]
-
-EOT = "<|endoftext|>"
-SOT = "<|startoftranscript|>"
-TRANSCRIBE = "<|transcribe|>"
-TRANSLATE = "<|translate|>"
-NO_TIMESTAMPS = "<|notimestamps|>"
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,8 +30,9 @@ from awaaz.train.augment import load_clip_audio
 from awaaz.train.data import Clip
 from awaaz.train.encoder import encode_trimmed, freeze_encoder_below, spec_augment
 from awaaz.train.features import EncoderCache, log_mel
-from awaaz.train.hf import EOT, NO_TIMESTAMPS, SOT, TRANSCRIBE, export_ct2, load_hf_from_ct2, save_hf
+from awaaz.train.hf import export_ct2, load_hf_from_ct2, save_hf
 from awaaz.train.scoring import corpus_error_rates
+from awaaz.whisper.tokens import EOT, NO_TIMESTAMPS, SOT, TRANSCRIBE, language_token
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ class TrainConfig:
     """Stop (and score) once training has run this long, even before ``max_steps``."""
     trim_windows: bool = True
     """Decoder-only and dev scoring use encoder outputs of the engine's trimmed windows (see
-    :mod:`awaaz.engines.windows`), as served with ``AWAAZ_TRIM_WINDOWS`` on. The encoder of full and encoder
+    :mod:`awaaz.whisper.windows`), as served with ``AWAAZ_TRIM_WINDOWS`` on. The encoder of full and encoder
     LoRA runs always sees 30 s windows (transformers' Whisper encoder accepts nothing else)."""
     seed: int = 0
     threads: int = 2
@@ -142,7 +143,7 @@ class _Encoder:
 
         self.t = _Tokens(
             sot=tid(SOT),
-            lang=tid(f"<|{language}|>"),
+            lang=tid(language_token(language)),
             transcribe=tid(TRANSCRIBE),
             no_timestamps=tid(NO_TIMESTAMPS),
             eot=tid(EOT),
@@ -195,8 +196,8 @@ def _batches(
 
 def hindi_suppressed_ids(ct2_dir: Path) -> list[int]:
     """Token ids the engine's Devanagari guard suppresses for Hindi (same rule as the engine)."""
-    from awaaz.engines.devanagari import non_devanagari_token_ids
-    from awaaz.models.ct2_file import read_vocabulary
+    from awaaz.whisper.ct2_file import read_vocabulary
+    from awaaz.whisper.devanagari import non_devanagari_token_ids
 
     vocabulary = read_vocabulary(ct2_dir)
     return non_devanagari_token_ids(vocabulary, vocabulary.index(EOT))
@@ -220,7 +221,7 @@ def trimmed_window_frames(clip: Clip) -> int:
     ``duration_s`` already accounts for speed copies. A clip within a frame of a step boundary may get the
     next window when its audio is decoded; a batch is padded to its widest window, so that is harmless.
     """
-    from awaaz.engines.windows import FULL_WINDOW, window_frames
+    from awaaz.whisper.windows import FULL_WINDOW, window_frames
 
     return window_frames(min(FULL_WINDOW, int(clip.duration_s * 100)))
 

@@ -25,10 +25,10 @@ import numpy as np
 import numpy.typing as npt
 
 from awaaz.errors import InvalidParameterError, ModelError
-from awaaz.models.ct2_file import CT2Model, read_ct2_model, scale_name, write_ct2_model
 from awaaz.models.integrity import publish_directory
 from awaaz.models.registry import RegisteredModel, validate_model_id
 from awaaz.models.shipped import SIDE_FILES
+from awaaz.whisper.ct2_file import CT2Model, read_ct2_model, scale_name, write_ct2_model
 
 if TYPE_CHECKING:
     from awaaz.models.catalog import ModelCatalog

@@ -4,7 +4,8 @@ The format is the one ``ctranslate2.specs.model_spec.ModelSpec._serialize`` writ
 ``u32 version, str name, u32 revision, u32 n_vars, n_vars * (str name, u8 rank, rank * u32 dim,
 u8 dtype, u32 nbytes, bytes), u32 n_aliases, n_aliases * (str alias, str target)`` where ``str`` is
 ``u16 length-with-NUL, utf-8 bytes, NUL``. This module needs numpy only, not torch or ctranslate2: the
-trainer reads weights with it, and vocabulary pruning (:mod:`awaaz.models.prune`) rewrites a model with it.
+trainer reads weights with it, and vocabulary pruning (:mod:`awaaz.modeltools.prune`) rewrites a model
+with it.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ tokens; the rest are suppressed at every step. Yet each beam step still multipli
 whole 51,865 x 512 output matrix (tied to the token embeddings) and normalises over all of it: more than
 half the weights a step reads. A pruned model keeps:
 
-- every text token the language's guard allows (:func:`awaaz.engines.devanagari.is_hindi_token`);
+- every text token the language's guard allows (:func:`awaaz.whisper.devanagari.is_hindi_token`);
 - the 256 single-byte tokens, so that any text (a caller's prompt, faster-whisper's symbol list) can still
   be encoded; the guard keeps suppressing those of other scripts;
 - every special token and timestamp, in their original order, so that the token arithmetic of
@@ -34,59 +34,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from awaaz.engines.devanagari import is_hindi_token, token_bytes
-from awaaz.errors import InvalidParameterError, ModelError, ModelLoadError
-from awaaz.models.ct2_file import read_ct2_model, read_vocabulary, write_ct2_model
+from awaaz.errors import InvalidParameterError, ModelError
 from awaaz.models.integrity import publish_directory
 from awaaz.models.registry import RegisteredModel, validate_model_id
+from awaaz.whisper.ct2_file import read_ct2_model, read_vocabulary, write_ct2_model
+from awaaz.whisper.scope import SCOPE_FILE, VocabularyScope, kept_token_ids
+from awaaz.whisper.tokens import EOT
 
 if TYPE_CHECKING:
     from awaaz.models.catalog import ModelCatalog
 
-SCOPE_FILE = "vocabulary_scope.json"
-EOT = "<|endoftext|>"
 EMBEDDINGS = "decoder/embeddings/weight"
-SUPPORTED_LANGUAGES = ("hi",)
-
-
-@dataclass(frozen=True, slots=True)
-class VocabularyScope:
-    """What a pruned model can write: recorded next to its files."""
-
-    language: str
-    source_tokens: int
-    kept_tokens: int
-    kept_text_tokens: int
-
-    @classmethod
-    def read(cls, model_dir: Path) -> VocabularyScope | None:
-        """The scope of the model in ``model_dir``, or None for a model with its full vocabulary."""
-        path = model_dir / SCOPE_FILE
-        if not path.is_file():
-            return None
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            return cls(
-                **{k: data[k] for k in ("language", "source_tokens", "kept_tokens", "kept_text_tokens")}
-            )
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ModelLoadError(f"{path} is not a valid vocabulary scope: {exc}") from exc
-
-
-def kept_token_ids(vocabulary: list[str], language: str = "hi") -> list[int]:
-    """Ids of ``vocabulary`` a model pruned for ``language`` keeps, in order."""
-    if language not in SUPPORTED_LANGUAGES:
-        raise ValueError(f"Vocabulary pruning knows {', '.join(SUPPORTED_LANGUAGES)}, not {language!r}.")
-    try:
-        eot = vocabulary.index(EOT)
-    except ValueError as exc:
-        raise ValueError(f"The vocabulary has no {EOT} token: not a Whisper model.") from exc
-    kept = []
-    for token_id, token in enumerate(vocabulary[:eot]):
-        data = token_bytes(token)
-        if data is not None and (len(data) == 1 or is_hindi_token(data)):
-            kept.append(token_id)
-    return kept + list(range(eot, len(vocabulary)))
 
 
 def _remap_ids(ids: list[int], new_id: dict[int, int]) -> list[int]:
