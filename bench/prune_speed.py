@@ -49,8 +49,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from awaaz.audio import duration_s
-    from awaaz.engines.whisper_ct2 import WhisperCT2Engine, WhisperSettings
-    from awaaz.lm.shipped import shipped_lm_path
+    from awaaz.config import RuntimeSettings, Settings
+    from awaaz.models.loading import load_engine
     from awaaz.modeltools.prune import prune_vocabulary
     from awaaz.types import TranscribeOptions
 
@@ -61,10 +61,11 @@ def main() -> None:
     clips = _clips(args.clips)
     options = TranscribeOptions(language="hi")
     for threads in args.threads:
-        settings = WhisperSettings(cpu_threads=threads, lm_path=shipped_lm_path())
+        # One replica with the shipped LM, as the default engine has (AWAAZ_LM=default).
+        settings = Settings(runtime=RuntimeSettings(cpu_threads=threads, num_workers=1)).with_lm("default")
         engines = {
-            "full": WhisperCT2Engine("full", args.full, settings),
-            "pruned": WhisperCT2Engine("pruned", pruned, settings),
+            "full": load_engine(str(args.full), settings),
+            "pruned": load_engine(str(pruned), settings),
         }
         totals = dict.fromkeys(engines, 0.0)
         same = 0

@@ -193,22 +193,23 @@ def run_load(url: str, clip: bytes, form: dict[str, str], concurrency: int, requ
 
 def default_model_path(model_dir: Path) -> Path:
     """The default model's CTranslate2 directory (assembled and verified if needed)."""
-    from awaaz.config import Settings
+    from awaaz.config import ModelSettings, Settings
     from awaaz.models.catalog import ModelCatalog
 
-    settings = Settings(model_dir=model_dir)
-    return ModelCatalog(settings).prepare(settings.default_model)
+    settings = Settings(models=ModelSettings(model_dir=model_dir))
+    return ModelCatalog(settings).prepare(settings.models.default_model)
 
 
 def awaaz_decode_kwargs(model_dir: Path) -> dict[str, Any]:
     """The faster-whisper ``transcribe`` arguments Awaaz's default engine uses for a Hindi request."""
-    from awaaz.config import Settings
-    from awaaz.engines.factory import load_engine
+    from awaaz.config import ModelSettings, Settings
+    from awaaz.engines.whisper_ct2 import WhisperCT2Engine
+    from awaaz.models.loading import load_engine
     from awaaz.types import TranscribeOptions
 
-    settings = Settings(model_dir=model_dir)
-    engine = load_engine("whisper-ct2", settings.default_model, default_model_path(model_dir), settings)
-    kwargs: dict[str, Any] = engine._decode_kwargs(TranscribeOptions(language="hi"), CLIP_S)  # type: ignore[attr-defined]
+    engine = load_engine(None, Settings(models=ModelSettings(model_dir=model_dir)))
+    assert isinstance(engine, WhisperCT2Engine), "the default model is a Whisper model"
+    kwargs = engine.decode_kwargs(TranscribeOptions(language="hi"), CLIP_S)
     engine.close()
     return {k: list(v) if isinstance(v, tuple) else v for k, v in kwargs.items()}
 
@@ -422,7 +423,7 @@ def main() -> None:
 
     from awaaz.config import Settings
 
-    model_dir = Settings().model_dir
+    model_dir = Settings().models.model_dir
     model_path = default_model_path(model_dir)
     clip, origin = make_clip()
     work = Path(tempfile.mkdtemp(prefix="awaaz-bench-"))
@@ -431,7 +432,7 @@ def main() -> None:
     report = Report(
         machine=machine(args.device),
         clip=f"{CLIP_S:g} s, {origin}",
-        model=f"{Settings().default_model} {compute_type} on {args.device} ({model_path})",
+        model=f"{Settings().models.default_model} {compute_type} on {args.device} ({model_path})",
     )
     kwargs = awaaz_decode_kwargs(model_dir)
     kwargs_path = work / "decode.json"

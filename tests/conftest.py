@@ -11,6 +11,8 @@ import av
 import numpy as np
 import pytest
 
+from tests.engines.tiny_nemo import TinyWeights, build_model_dir
+
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -100,7 +102,7 @@ def model_dir() -> Path:
     """The configured model cache (AWAAZ_MODEL_DIR or the user cache) that `make test` prepared."""
     from awaaz.config import Settings
 
-    return Settings().model_dir
+    return Settings().models.model_dir
 
 
 @pytest.fixture(scope="session")
@@ -116,4 +118,11 @@ def settings(model_dir: Path) -> object:
     """Settings pointing at the session's model cache."""
     from awaaz.config import Settings
 
-    return Settings(model_dir=model_dir)
+    return Settings.of(model_dir=model_dir)
+
+
+@pytest.fixture(scope="session")
+def tiny_nemo_dir(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, TinyWeights]:
+    """A ``nemo-ctc-onnx`` model directory with random weights, and those weights."""
+    path = tmp_path_factory.mktemp("tiny-nemo") / "model"
+    return path, build_model_dir(path)

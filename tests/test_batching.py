@@ -53,7 +53,7 @@ def test_concurrent_calls_with_one_key_share_one_batch_and_get_their_own_results
     batcher = MicroBatcher(recorder, max_size=8, max_wait_s=WAIT_S, ready=lambda n: n >= 4)
     results = _in_threads([lambda i=i: batcher.submit("k", i) for i in range(4)])  # type: ignore[misc]
     assert results == [0, 2, 4, 6]
-    assert batcher.batch_sizes == [4]
+    assert batcher.batch_sizes == {4: 1}
     assert sorted(recorder.batches[0][1]) == [0, 1, 2, 3]
 
 
@@ -72,13 +72,13 @@ def test_batches_never_exceed_max_size() -> None:
     results = _in_threads([lambda i=i: batcher.submit("k", i) for i in range(5)])  # type: ignore[misc]
     assert results == [0, 2, 4, 6, 8]
     assert max(batcher.batch_sizes) <= 2
-    assert sum(batcher.batch_sizes) == 5
+    assert sum(size * count for size, count in batcher.batch_sizes.items()) == 5
 
 
 def test_a_call_alone_does_not_wait_for_company() -> None:
     batcher = MicroBatcher(Recorder(), max_size=8, max_wait_s=3600.0)  # ready at once: run alone
     assert batcher.submit("k", 21) == 42
-    assert batcher.batch_sizes == [1]
+    assert batcher.batch_sizes == {1: 1}
 
 
 def test_a_failing_batch_fails_every_caller() -> None:
@@ -100,11 +100,15 @@ def test_a_failing_batch_fails_every_caller() -> None:
 @pytest.mark.model
 @pytest.mark.slow
 def test_same_transcript_batched_or_alone(default_model_path: Path, hindi_clips: list[Clip]) -> None:
-    from awaaz.engines.whisper_ct2 import WhisperCT2Engine, WhisperSettings
+    from awaaz.engines.base import Placement
+    from awaaz.engines.whisper_ct2 import WhisperCT2Engine
 
-    # Beam search without temperature fallback (no sampling) is deterministic: any difference would come
-    # from batching.
-    engine = WhisperCT2Engine("whisper-base", default_model_path, WhisperSettings(temperature_fallback=False))
+    # Beam search without temperature fallback (the engine's default: no sampling) is deterministic: any
+    # difference would come from batching.
+    placement = Placement(batch_size=8, batch_wait_s=WAIT_S)
+    engine = WhisperCT2Engine("whisper-base", default_model_path, placement=placement)
+    batcher = engine.batcher
+    assert batcher is not None
     # Clips 1-3 share a duration bucket, so their decoder calls have the same options and may batch.
     audios = [decode_audio(clip.path) for clip in hindi_clips[1:4]]
     options = TranscribeOptions(language="hi")
@@ -112,13 +116,13 @@ def test_same_transcript_batched_or_alone(default_model_path: Path, hindi_clips:
     def tokens_of(index: int) -> list[tuple[int, ...]]:
         return [s.tokens for s in engine.transcribe(audios[index], options).collect().segments]
 
-    alone = [tokens_of(i) for i in range(len(audios))]
-    batcher = engine.enable_batching(max_batch_size=8, max_wait_s=WAIT_S)
+    alone = [tokens_of(i) for i in range(len(audios))]  # nobody else runs: batches of one, no waiting
+    assert set(batcher.decoder.batch_sizes) == {1}
 
     joined = threading.Barrier(len(audios))
 
     def batched(index: int) -> list[tuple[int, ...]]:
-        with batcher.participant():
+        with engine.participant():
             joined.wait(WAIT_S)  # every transcription counts as running before any calls the model
             return tokens_of(index)
 
@@ -127,3 +131,32 @@ def test_same_transcript_batched_or_alone(default_model_path: Path, hindi_clips:
     assert max(batcher.encoder.batch_sizes) > 1, "the encoder calls were never batched"
     assert max(batcher.decoder.batch_sizes) > 1, "the decoder calls were never batched"
     engine.close()
+
+
+@pytest.mark.model
+def test_the_batcher_is_built_once_when_the_model_loads_however_many_requests_start_together(
+    model_dir: Path,
+) -> None:
+    from awaaz.config import Settings
+    from awaaz.engines.batched import BatchingWhisper
+    from awaaz.engines.whisper_ct2 import WhisperCT2Engine
+    from awaaz.models.manager import ModelManager
+
+    models = ModelManager(Settings.of(model_dir=model_dir, max_inflight=8, num_workers=1, lm="none"))
+
+    def first_request() -> WhisperCT2Engine:
+        with models.use("whisper-base") as engine, engine.participant():
+            assert isinstance(engine, WhisperCT2Engine)
+            return engine
+
+    engines = _in_threads([first_request] * 8)
+    engine = engines[0]
+    assert all(e is engine for e in engines)
+    stack, layer = [], engine._model.model
+    while layer is not None:
+        stack.append(layer)
+        layer = getattr(layer, "model", None) or getattr(layer, "_model", None)
+    assert [type(x).__name__ for x in stack[:-1]] == ["WindowTrimmer", "BatchingWhisper"]
+    assert sum(isinstance(x, BatchingWhisper) for x in stack) == 1
+    assert stack[1] is engine.batcher
+    models.close()

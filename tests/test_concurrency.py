@@ -17,16 +17,17 @@ from awaaz.audio import Audio
 from awaaz.concurrency import Admission
 from awaaz.config import Settings
 from awaaz.engines.base import Engine
-from awaaz.engines.manager import ModelManager
 from awaaz.errors import OverloadedError, TranscriptionTimeoutError
+from awaaz.models.manager import ModelManager
 from awaaz.types import Segment, TranscribeOptions, Transcription, TranscriptionInfo
 from tests.conftest import encode, tone
+from tests.fakes import FakeEngine
 
 WAIT_S = 30.0
 """How long a test waits for something that should happen at once; never reached when all is well."""
 
 
-class GatedEngine:
+class GatedEngine(FakeEngine):
     """A fake engine whose segments wait for the test to open a gate, and which counts what it did."""
 
     model_id = "whisper-base"
@@ -51,19 +52,10 @@ class GatedEngine:
                 self.produced += 1
             yield Segment(id=index, start=0.0, end=1.0, text=f"खंड{index}")
 
-    def close(self) -> None:
-        """Nothing to free."""
 
-
-class FakeModels(ModelManager):
-    """A model manager whose every model is the given engine (nothing is loaded from disk)."""
-
-    def __init__(self, settings: Settings, engine: Engine) -> None:
-        super().__init__(settings)
-        self.engine = engine
-
-    def _load(self, model_id: str, engine_name: str, compute_type: str | None) -> Engine:  # noqa: ARG002
-        return self.engine
+def FakeModels(settings: Settings, engine: Engine) -> ModelManager:  # noqa: N802
+    """A model manager whose every model is ``engine`` (nothing is loaded from disk)."""
+    return ModelManager(settings, loader=lambda _: engine)
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +65,7 @@ def wav() -> bytes:
 
 
 def _settings(tmp_path: Path, **limits: float) -> Settings:
-    return Settings(model_dir=tmp_path, **limits)  # type: ignore[arg-type]
+    return Settings.of(model_dir=tmp_path, **limits)
 
 
 def _post(client: TestClient, wav: bytes) -> httpx.Response:

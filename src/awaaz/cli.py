@@ -71,7 +71,7 @@ def transcribe(
     word_timestamps: Annotated[bool, typer.Option(help="Add word timings to JSON output.")] = False,
 ) -> None:
     """Transcribe audio files, with a progress bar over files and over audio time."""
-    from awaaz.engines.manager import ModelManager
+    from awaaz.models.manager import ModelManager
     from awaaz.service import TranscriptionService
     from awaaz.types import TranscribeOptions
 
@@ -144,13 +144,13 @@ def serve(
 
     settings = get_settings()
     logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=settings.server.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     uvicorn.run(
         create_app(settings),
-        host=host or settings.host,
-        port=port or settings.port,
-        log_level=settings.log_level.lower(),
+        host=host or settings.server.host,
+        port=port or settings.server.port,
+        log_level=settings.server.log_level.lower(),
     )
 
 

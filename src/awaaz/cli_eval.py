@@ -63,10 +63,9 @@ def eval_command(
     """
     # Imported here so that `awaaz --help` does not load faster-whisper and PyAV.
     from awaaz.config import get_settings
-    from awaaz.evaluation import engine as engine_builder
     from awaaz.evaluation.manifest import read_manifests
     from awaaz.evaluation.run import evaluate, evaluate_concatenated
-    from awaaz.longform.settings import longform_settings
+    from awaaz.models import loading
     from awaaz.types import TranscribeOptions
 
     if not clips and concat is None:
@@ -77,22 +76,25 @@ def eval_command(
         if not entries:
             where = f" with split {split!r}" if split else ""
             raise typer.BadParameter(f"no clips{where} in {', '.join(map(str, manifests))}.")
-        whisper = None
-        if lm is not None:
-            from awaaz.engines.factory import whisper_settings
-            from awaaz.lm.shipped import resolve_lm
-
-            whisper = dataclasses.replace(whisper_settings(get_settings()), lm_path=resolve_lm(lm))
-        engine = engine_builder.build_engine(model, whisper=whisper)
+        settings = get_settings() if lm is None else get_settings().with_lm(lm)
+        engine = loading.load_engine(model, settings)
         options = TranscribeOptions(language=language)
-        longform = longform_settings(get_settings())
+        longform, workers = settings.longform, settings.replicas()
         try:
             if clips:
-                reports.append(evaluate(engine, entries, options, longform=longform, progress=progress))
+                reports.append(
+                    evaluate(engine, entries, options, longform=longform, workers=workers, progress=progress)
+                )
             if concat is not None:
                 reports.append(
                     evaluate_concatenated(
-                        engine, entries, concat, options, longform=longform, progress=progress
+                        engine,
+                        entries,
+                        concat,
+                        options,
+                        longform=longform,
+                        workers=workers,
+                        progress=progress,
                     )
                 )
         finally:

@@ -99,30 +99,28 @@ def tune_command(
     out: Annotated[Path | None, typer.Option(help="Write the grid as JSON here.")] = None,
 ) -> None:
     """Pick the rescoring weights on awaaz train's dev clips (never an eval split)."""
-    import dataclasses
     import json
 
     from tqdm import tqdm
 
     from awaaz.audio import decode_audio
     from awaaz.config import get_settings
-    from awaaz.engines.factory import whisper_settings
-    from awaaz.engines.whisper_ct2 import WhisperCT2Engine
-    from awaaz.evaluation.engine import build_engine
+    from awaaz.engines.base import RescoringEngine
     from awaaz.lm.hypotheses import Hypothesis
     from awaaz.lm.shipped import shipped_lm_path
     from awaaz.lm.tuning import collect, corpus_wer, grid_search, steadiest
+    from awaaz.models.loading import load_engine
     from awaaz.train.data import expand_manifests, read_manifest, split_dev
     from awaaz.types import TranscribeOptions
 
     _, dev = split_dev([c for f in expand_manifests(data) for c in read_manifest(f)])
-    base = whisper_settings(get_settings())
-    options = dataclasses.replace(base, lm_path=lm_path or shipped_lm_path(), beam_size=beam_size)
-    engine = build_engine(model, whisper=options)
-    if not isinstance(engine, WhisperCT2Engine) or engine.rescorer is None:
+    base = get_settings().with_lm(str(lm_path or shipped_lm_path()))
+    settings = base.model_copy(update={"decoding": base.decoding.model_copy(update={"beam_size": beam_size})})
+    engine = load_engine(model, settings)
+    if not isinstance(engine, RescoringEngine) or not engine.rescores:
         raise typer.BadParameter("rescoring needs a Whisper model", param_hint="--model")
     recorder: list[list[Hypothesis]] = []
-    engine.rescorer.recorder = recorder
+    engine.record_hypotheses(recorder)
     audios = [decode_audio(c.audio) for c in dev]
     request = TranscribeOptions(language="hi")
     bar = tqdm(total=len(dev), desc="n-best", unit="clip")
@@ -136,7 +134,7 @@ def tune_command(
     rows = grid_search(records)
     steady = steadiest(rows)
     base_wer, base_cer = corpus_wer(records, None)
-    now_wer, now_cer = corpus_wer(records, options.rescoring)
+    now_wer, now_cer = corpus_wer(records, settings.lm.rescoring)
     typer.echo(f"{len(dev)} dev clips; without rescoring: WER {base_wer:.2%}, CER {base_cer:.2%}")
     typer.echo(f"at the current settings: WER {now_wer:.2%}, CER {now_cer:.2%}")
     for row in rows[:10]:
@@ -146,7 +144,7 @@ def tune_command(
         report = {
             "dev_clips": len(dev),
             "without": {"wer": base_wer, "cer": base_cer},
-            "current": {**dataclasses.asdict(options.rescoring), "wer": now_wer, "cer": now_cer},
+            "current": {**settings.lm.rescoring.model_dump(), "wer": now_wer, "cer": now_cer},
             "steadiest": steady,
             "grid": rows,
         }

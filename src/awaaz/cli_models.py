@@ -138,12 +138,12 @@ def models_remove(
         _fail(exc.message)
     typer.echo(f"removed {model_id}")
     if delete_files:
-        path = removed.resolved_path(settings.model_dir).resolve()
-        if path.is_relative_to(settings.model_dir.resolve()) and path.is_dir():
+        path = removed.resolved_path(settings.models.model_dir).resolve()
+        if path.is_relative_to(settings.models.model_dir.resolve()) and path.is_dir():
             shutil.rmtree(path)
             typer.echo(f"deleted {path}")
         else:
-            typer.echo(f"kept {path}: it is outside the model directory {settings.model_dir}")
+            typer.echo(f"kept {path}: it is outside the model directory {settings.models.model_dir}")
 
 
 @models_app.command("pull")
@@ -166,7 +166,7 @@ def models_pull(
     except AwaazError as exc:
         _fail(exc.message)
     typer.echo(
-        f"pulled {entry.source.removeprefix('hf:')} as {entry.id} -> {settings.model_dir / entry.path}"
+        f"pulled {entry.source.removeprefix('hf:')} as {entry.id} -> {settings.models.model_dir / entry.path}"
     )
 
 
@@ -187,7 +187,7 @@ def models_quantize(
     """Register a quantized variant: ONNX dynamic int8 for NeMo models, a compute type for Whisper."""
     from awaaz.modeltools.quantize import quantize
 
-    device = "cuda" if get_settings().device == "cuda" else "cpu"
+    device = "cuda" if get_settings().runtime.device == "cuda" else "cpu"
     result = _on_catalog(
         lambda catalog: quantize(
             catalog, model, compute_type=compute_type, new_id=new_id, device=device, replace=replace

@@ -139,7 +139,7 @@ def train_command(
         from awaaz.config import get_settings
         from awaaz.models.default import prepare_base_model
 
-        base_model = prepare_base_model(get_settings().model_dir)
+        base_model = prepare_base_model(get_settings().models.model_dir)
     from awaaz.whisper.scope import VocabularyScope
 
     if VocabularyScope.read(base_model) is not None:

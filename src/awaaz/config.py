@@ -1,35 +1,58 @@
 """Settings, read from ``AWAAZ_*`` environment variables (and a ``.env`` file) through one cached getter.
 
+Each group of settings is a frozen pydantic-settings model, defined here once and handed as it is to the
+code that uses it (the engines, the language model, the long-form cutter...): there is no second copy of
+a default anywhere. :class:`Settings` nests the groups (``settings.lm.rescoring.weight``); every
+documented ``AWAAZ_*`` variable keeps its flat name (``AWAAZ_LM_WEIGHT``).
+
 Nothing here does work at import time: call :func:`get_settings` where settings are needed.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from platformdirs import user_cache_path
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_MODEL_ID = "whisper-base-hi-soup"
+
+
+def _config(prefix: str = "AWAAZ_") -> SettingsConfigDict:
+    return SettingsConfigDict(
+        env_prefix=prefix,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+        validate_by_name=True,
+    )
 
 
 def _default_model_dir() -> Path:
     return user_cache_path("awaaz") / "models"
 
 
-class Settings(BaseSettings):
-    """Every knob of the service. Each field is read from ``AWAAZ_<FIELD>`` (upper case)."""
+class ServerSettings(BaseSettings):
+    """The HTTP server."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="AWAAZ_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
-    )
+    model_config = _config()
 
     host: str = Field("127.0.0.1", description="Address the API listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port the API listens on.")
+    log_level: str = Field("info", description="Log level of the server (debug, info, warning, error).")
+
+
+class ModelSettings(BaseSettings):
+    """Where models live, which one is the default, and how long idle ones stay loaded."""
+
+    model_config = _config()
+
     model_dir: Path = Field(
         default_factory=_default_model_dir,
         description="Cache directory where models are assembled and kept.",
@@ -37,6 +60,19 @@ class Settings(BaseSettings):
     default_model: str = Field(
         DEFAULT_MODEL_ID, description="Model id used when a request names none (or names whisper-1)."
     )
+    model_ttl_s: float = Field(
+        300.0,
+        ge=-1,
+        description="Seconds an idle model stays loaded before it is unloaded (-1: never). The default "
+        "model never unloads.",
+    )
+
+
+class RuntimeSettings(BaseSettings):
+    """Where and how model calls run."""
+
+    model_config = _config()
+
     device: Literal["auto", "cpu", "cuda"] = Field("cpu", description="Inference device.")
     compute_type: str = Field(
         "int8", description="CTranslate2 compute type (int8, int8_float32, float32, float16, ...)."
@@ -50,56 +86,17 @@ class Settings(BaseSettings):
         description="Model replicas that run model calls in parallel (CTranslate2 workers; 0: one per CPU "
         "core on cpu, at most max_inflight; 1 on a GPU).",
     )
+
+
+class LimitSettings(BaseSettings):
+    """What one request may ask, and how much work the service takes at once."""
+
+    model_config = _config()
+
     max_sync_duration_s: float = Field(
         600.0, gt=0, description="Longest audio, in seconds, accepted by the synchronous endpoints."
     )
     max_upload_mb: float = Field(25.0, gt=0, description="Largest upload accepted, in megabytes (MiB).")
-    beam_size: int = Field(5, ge=1, le=16, description="Beam size for decoding.")
-    vad_filter: bool = Field(True, description="Skip silence with Silero VAD before decoding.")
-    trim_windows: bool = Field(
-        True,
-        description="Whisper: encode each window cut to its audio plus 1 s (2 s steps), not padded to 30 s.",
-    )
-    lm: str = Field(
-        "default",
-        description="Whisper: n-gram language model that rescores the beam's n-best: 'default' (the shipped "
-        "Hindi model), 'none' (off), or the path of a model built by `awaaz lm build`.",
-    )
-    lm_weight: float = Field(0.5, ge=0, description="Weight of the language model's ln-probability.")
-    lm_word_bonus: float = Field(2.0, description="Score added per word when rescoring (offsets the LM).")
-    lm_unknown_penalty: float = Field(
-        20.0, ge=0, description="Score charged per word the language model does not know, when rescoring."
-    )
-    lm_lexicon_variants: int = Field(
-        4,
-        ge=0,
-        le=16,
-        description="Whisper with an LM: spelling variants from the LM's vocabulary added for each of the "
-        "best hypotheses that holds unknown words (0: off).",
-    )
-    lm_lexicon_sources: int = Field(
-        3, ge=1, le=16, description="How many of the beam's best hypotheses get lexicon variants."
-    )
-    lm_lexicon_unknown_cost: float = Field(
-        4.0,
-        ge=0,
-        description="Charged by the lexicon search for keeping an unknown word that has known neighbours, so "
-        "variants replace all they can (0: release 5's search).",
-    )
-    lm_lexicon_align: bool = Field(
-        False,
-        description="Score every candidate, lexicon variants included, by forced alignment: a little more "
-        "accurate spelling for 2-3x the decoding time. Off: a variant keeps its source's beam score.",
-    )
-    lm_edit_cost: float = Field(
-        6.0, ge=0, description="Charged per lexicon edit of a variant not scored by forced alignment."
-    )
-    model_ttl_s: float = Field(
-        300.0,
-        ge=-1,
-        description="Seconds an idle model stays loaded before it is unloaded (-1: never). The default "
-        "model never unloads.",
-    )
     max_inflight: int = Field(
         4,
         ge=1,
@@ -116,66 +113,322 @@ class Settings(BaseSettings):
         gt=0,
         description="Longest a synchronous transcription may take, waiting included, before it fails (504).",
     )
-    batch_max_size: int = Field(
-        0,
-        ge=0,
-        description="Most model calls (encoder windows, decoder prompts) of concurrent requests run as one "
-        "batch (1: no batching; 0: max_inflight shared among the replicas, rounded up).",
-    )
-    batch_wait_ms: float = Field(
-        500.0,
-        ge=0,
-        description="Longest a model call waits for other running requests (still decoding audio or running "
-        "VAD) to join its batch; it never waits once every running request is in a model call.",
-    )
-    longform_piece_s: float = Field(
-        15.0,
-        gt=0,
-        le=30,
-        description="Audio longer than longform_whole_s is cut in pauses into pieces of at most this many "
-        "seconds, each decoded as a clip.",
-    )
-    longform_whole_s: float = Field(
-        20.0, ge=0, le=30, description="Audio up to this many seconds is decoded whole, as one clip."
-    )
-    longform_min_piece_s: float = Field(
-        3.0, gt=0, le=30, description="Long audio is cut no sooner than this many seconds into a piece."
-    )
-    longform_recover_gap_s: float = Field(
-        1.0,
-        gt=0,
-        description="When a piece's text ends this long before the piece while speech goes on, the rest "
-        "is decoded again.",
-    )
-    cue_max_s: float = Field(
-        7.0, gt=0, description="Longest subtitle cue (and verbose_json segment), seconds."
-    )
-    cue_line_chars: int = Field(42, ge=10, description="Characters per subtitle line.")
-    cue_lines: int = Field(2, ge=1, le=4, description="Lines per subtitle cue.")
-    log_level: str = Field("info", description="Log level of the server (debug, info, warning, error).")
-
-    def replicas(self) -> int:
-        """Model replicas (``num_workers``, resolved): on CPU one per core by default, so that concurrent
-        requests decode in parallel, each replica on its own core (on 2 cores 1.9-2.9x the throughput of one
-        two-thread replica at 4 concurrent requests: docs/PERFORMANCE.md)."""
-        if self.num_workers:
-            return self.num_workers
-        if self.device != "cpu":
-            return 1
-        return max(1, min(cpu_cores(), self.max_inflight))
-
-    def threads_per_replica(self) -> int:
-        """CPU threads of each replica (``cpu_threads``, resolved)."""
-        return self.cpu_threads or max(1, cpu_cores() // self.replicas())
-
-    def batch_size(self) -> int:
-        """Most calls in one batch (``batch_max_size``, resolved): the in-flight requests per replica."""
-        return self.batch_max_size or max(1, -(-self.max_inflight // self.replicas()))
 
     @property
     def max_upload_bytes(self) -> int:
         """The upload limit in bytes."""
         return int(self.max_upload_mb * 1024 * 1024)
+
+
+class BatchSettings(BaseSettings):
+    """Batched model calls across concurrent requests (:mod:`awaaz.engines.batched`)."""
+
+    model_config = _config("AWAAZ_BATCH_")
+
+    max_size: int = Field(
+        0,
+        ge=0,
+        description="Most model calls (encoder windows, decoder prompts) of concurrent requests run as one "
+        "batch (1: no batching; 0: max_inflight shared among the replicas, rounded up).",
+    )
+    wait_ms: float = Field(
+        500.0,
+        ge=0,
+        description="Longest a model call waits for other running requests (still decoding audio or running "
+        "VAD) to join its batch; it never waits once every running request is in a model call.",
+    )
+
+
+class DecodingSettings(BaseSettings):
+    """How every engine decodes."""
+
+    model_config = _config()
+
+    beam_size: int = Field(5, ge=1, le=16, description="Beam size for decoding.")
+    vad_filter: bool = Field(True, description="Skip silence with Silero VAD before decoding.")
+    trim_windows: bool = Field(
+        True,
+        description="Whisper: encode each window cut to its audio plus 1 s (2 s steps), not padded to 30 s.",
+    )
+
+
+class RescoringSettings(BaseSettings):
+    """How much the language model counts when it reranks the beam's n-best (chosen on train-split dev
+    clips, see docs/ACCURACY.md; :mod:`awaaz.lm.hypotheses` has the formula)."""
+
+    model_config = _config("AWAAZ_LM_")
+
+    weight: float = Field(0.5, ge=0, description="Weight of the language model's ln-probability.")
+    word_bonus: float = Field(2.0, description="Score added per word when rescoring (offsets the LM).")
+    n_best: int = Field(5, ge=1, description="Hypotheses asked of each beam search and rescored.")
+    edit_cost: float = Field(
+        6.0, ge=0, description="Charged per lexicon edit of a variant not scored by forced alignment."
+    )
+    unknown_penalty: float = Field(
+        20.0, ge=0, description="Score charged per word the language model does not know, when rescoring."
+    )
+
+
+class LexiconSettings(BaseSettings):
+    """Spelling variants, from the LM's vocabulary, of hypotheses with unknown words (:mod:`awaaz.lm.lexicon`;
+    chosen on dev clips)."""
+
+    model_config = _config("AWAAZ_LM_LEXICON_")
+
+    variants: int = Field(
+        4,
+        ge=0,
+        le=16,
+        description="Whisper with an LM: spelling variants from the LM's vocabulary added for each of the "
+        "best hypotheses that holds unknown words (0: off).",
+    )
+    sources: int = Field(
+        3, ge=1, le=16, description="How many of the beam's best hypotheses get lexicon variants."
+    )
+    align: bool = Field(
+        False,
+        description="Score every candidate, lexicon variants included, by forced alignment: a little more "
+        "accurate spelling for 2-3x the decoding time. Off: a variant keeps its source's beam score.",
+    )
+    unknown_cost: float = Field(
+        4.0,
+        ge=0,
+        description="Charged by the lexicon search for keeping an unknown word that has known neighbours, so "
+        "variants replace all they can (0: release 5's search).",
+    )
+    max_distance: int = Field(
+        2,
+        ge=0,
+        description="Most edits between an unknown word and a replacement (1 for words of <= 3 letters).",
+    )
+    distance_cost: float = Field(
+        2.0, ge=0, description="ln-probability charged per edit while ranking variants."
+    )
+    neighbours: int = Field(30, ge=1, description="Most replacements considered per unknown word.")
+    beam: int = Field(10, ge=1, description="Partial sentences kept by the variant search.")
+
+    @property
+    def enabled(self) -> bool:
+        """True when variants are made at all."""
+        return self.variants > 0 and self.sources > 0
+
+
+class LmSettings(BaseSettings):
+    """The n-gram language model that rescores Whisper's n-best."""
+
+    model_config = _config("AWAAZ_LM_")
+
+    model: str = Field(
+        "default",
+        validation_alias="AWAAZ_LM",
+        description="Whisper: n-gram language model that rescores the beam's n-best: 'default' (the shipped "
+        "Hindi model), 'none' (off), or the path of a model built by `awaaz lm build`.",
+    )
+    rescoring: RescoringSettings = Field(default_factory=RescoringSettings)
+    lexicon: LexiconSettings = Field(default_factory=LexiconSettings)
+
+
+class PieceSettings(BaseSettings):
+    """How long audio is cut into pieces (:mod:`awaaz.longform.pieces`)."""
+
+    model_config = _config("AWAAZ_LONGFORM_")
+
+    piece_s: float = Field(
+        15.0,
+        gt=0,
+        le=30,
+        description="Audio longer than longform_whole_s is cut in pauses into pieces of at most this many "
+        "seconds (padding included), each decoded as a clip.",
+    )
+    whole_s: float = Field(
+        20.0,
+        ge=0,
+        le=30,
+        description="Audio up to this many seconds is decoded whole, as one clip (the model was trained on "
+        "clips of up to 22 s).",
+    )
+    min_piece_s: float = Field(
+        3.0, gt=0, le=30, description="Long audio is cut no sooner than this many seconds into a piece."
+    )
+    pad_s: float = Field(
+        0.2, ge=0, description="Audio kept before the first and after the last speech of a piece."
+    )
+    block_s: float = Field(
+        60.0, gt=0, description="Audio the VAD looks at in one go; bounds memory, with one carried piece."
+    )
+
+
+class CueSettings(BaseSettings):
+    """Subtitle limits (the common broadcast rule: 2 lines of 42 characters, about 7 s)."""
+
+    model_config = _config("AWAAZ_CUE_")
+
+    max_s: float = Field(7.0, gt=0, description="Longest subtitle cue (and verbose_json segment), seconds.")
+    line_chars: int = Field(42, ge=10, description="Characters per subtitle line.")
+    lines: int = Field(2, ge=1, le=4, description="Lines per subtitle cue.")
+
+    @property
+    def max_chars(self) -> int:
+        """Characters in a full cue, the line break counted as a space."""
+        return self.line_chars * self.lines
+
+
+class LongFormSettings(BaseSettings):
+    """How audio of any length is cut, decoded, checked for lost words and split into cues
+    (:mod:`awaaz.longform.transcribe`)."""
+
+    model_config = _config("AWAAZ_LONGFORM_")
+
+    pieces: PieceSettings = Field(default_factory=PieceSettings)
+    cues: CueSettings = Field(default_factory=CueSettings)
+    recover_gap_s: float = Field(
+        1.0,
+        gt=0,
+        description="When a piece's text ends this long before the piece while speech goes on, the rest "
+        "is decoded again.",
+    )
+    recover_min_speech_s: float = Field(
+        0.5, ge=0, description="... when the VAD finds at least this much speech in the rest."
+    )
+    max_recoveries: int = Field(8, ge=0, description="Most re-decodes of one piece.")
+    min_words_per_s: float = Field(
+        1.4,
+        ge=0,
+        description="A piece whose text has fewer words per second of speech (about a third of normal "
+        "speech) lost some, and is halved.",
+    )
+    max_splits: int = Field(2, ge=0, description="How many times a piece that lost words may be halved.")
+    min_checked_speech_s: float = Field(
+        3.0,
+        ge=0,
+        description="Pieces with less speech than this are too short for a words-per-second check.",
+    )
+
+
+class NemoSettings(BaseSettings):
+    """How the NeMo CTC ONNX engine cuts audio."""
+
+    model_config = _config("AWAAZ_NEMO_")
+
+    chunk_s: float = Field(
+        20.0,
+        gt=0,
+        description="Longest stretch of audio decoded at once (attention cost grows with its square).",
+    )
+    merge_gap_s: float = Field(
+        1.0, ge=0, description="Speech regions closer than this are decoded together, across short pauses."
+    )
+
+
+class Settings(BaseModel):
+    """Every knob of the service, in groups; each group reads its ``AWAAZ_*`` variables when it is made."""
+
+    model_config = ConfigDict(frozen=True)
+
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    models: ModelSettings = Field(default_factory=ModelSettings)
+    runtime: RuntimeSettings = Field(default_factory=RuntimeSettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
+    batching: BatchSettings = Field(default_factory=BatchSettings)
+    decoding: DecodingSettings = Field(default_factory=DecodingSettings)
+    lm: LmSettings = Field(default_factory=LmSettings)
+    longform: LongFormSettings = Field(default_factory=LongFormSettings)
+    nemo: NemoSettings = Field(default_factory=NemoSettings)
+
+    @classmethod
+    def of(cls, **values: Any) -> Settings:
+        """Settings with some values given by their flat names, the ``AWAAZ_*`` variables without the
+        prefix in lower case (``vad_filter``, ``lm_weight``, ``longform_piece_s``); the rest are read from
+        the environment. Raises ``TypeError`` for a name that is no setting."""
+        paths = dict(_flat_fields(cls, ()))
+        unknown = sorted(set(values) - set(paths))
+        if unknown:
+            raise TypeError(f"no such setting: {', '.join(unknown)}")
+        tree: dict[str, Any] = {}
+        for flat, value in values.items():
+            *groups, name = paths[flat]
+            node = tree
+            for group in groups:
+                node = node.setdefault(group, {})
+            node[name] = value
+        return cls(**{name: _build(_group_of(cls, name), sub) for name, sub in tree.items()})
+
+    def with_lm(self, model: str) -> Settings:
+        """These settings with another language model (``default``, ``none`` or a path), as ``AWAAZ_LM``."""
+        return self.model_copy(update={"lm": self.lm.model_copy(update={"model": model})})
+
+    def replicas(self) -> int:
+        """Model replicas (``num_workers``, resolved): on CPU one per core by default, so that concurrent
+        requests decode in parallel, each replica on its own core (on 2 cores 1.9-2.9x the throughput of one
+        two-thread replica at 4 concurrent requests: docs/PERFORMANCE.md)."""
+        if self.runtime.num_workers:
+            return self.runtime.num_workers
+        if self.runtime.device != "cpu":
+            return 1
+        return max(1, min(cpu_cores(), self.limits.max_inflight))
+
+    def threads_per_replica(self) -> int:
+        """CPU threads of each replica (``cpu_threads``, resolved)."""
+        return self.runtime.cpu_threads or max(1, cpu_cores() // self.replicas())
+
+    def batch_size(self) -> int:
+        """Most calls in one batch (``batch_max_size``, resolved): the in-flight requests per replica."""
+        return self.batching.max_size or max(1, -(-self.limits.max_inflight // self.replicas()))
+
+
+ENV_GROUPS: tuple[type[BaseSettings], ...] = (
+    ServerSettings,
+    ModelSettings,
+    RuntimeSettings,
+    LimitSettings,
+    BatchSettings,
+    DecodingSettings,
+    LmSettings,
+    RescoringSettings,
+    LexiconSettings,
+    PieceSettings,
+    CueSettings,
+    LongFormSettings,
+    NemoSettings,
+)
+"""Every settings group, for documentation and its tests."""
+
+
+def env_names(group: type[BaseSettings]) -> dict[str, str]:
+    """The ``AWAAZ_*`` variable of each plain field of ``group`` (nested groups are left out)."""
+    prefix = str(group.model_config.get("env_prefix", ""))
+    names = {}
+    for name, info in group.model_fields.items():
+        if isinstance(info.default_factory, type) and issubclass(info.default_factory, BaseSettings):
+            continue
+        alias = info.validation_alias
+        names[name] = alias if isinstance(alias, str) else (prefix + name).upper()
+    return names
+
+
+def _group_of(owner: type[BaseModel], name: str) -> type[BaseSettings]:
+    factory = owner.model_fields[name].default_factory
+    assert isinstance(factory, type)
+    assert issubclass(factory, BaseSettings)
+    return factory
+
+
+def _flat_fields(owner: type[BaseModel], path: tuple[str, ...]) -> Iterator[tuple[str, tuple[str, ...]]]:
+    """Each plain setting under ``owner`` as (flat name, attribute path)."""
+    for name, info in owner.model_fields.items():
+        factory = info.default_factory
+        if isinstance(factory, type) and issubclass(factory, BaseSettings):
+            yield from _flat_fields(factory, (*path, name))
+        elif issubclass(owner, BaseSettings):
+            yield env_names(owner)[name].removeprefix("AWAAZ_").lower(), (*path, name)
+
+
+def _build(group: type[BaseSettings], values: dict[str, Any]) -> BaseSettings:
+    kwargs: dict[str, Any] = {
+        name: _build(_group_of(group, name), value) if isinstance(value, dict) else value
+        for name, value in values.items()
+    }
+    return group(**kwargs)
 
 
 def cpu_cores() -> int:

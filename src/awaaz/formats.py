@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Any, Literal
+from typing import Any
 
-from awaaz.longform.cues import CueSettings, wrap_lines
+from awaaz.config import CueSettings
+from awaaz.longform.cues import wrap_lines
 from awaaz.types import CompletedTranscription, Segment
 
-DEFAULT_CUES = CueSettings()
-
-ResponseFormat = Literal["json", "text", "srt", "vtt", "verbose_json"]
 RESPONSE_FORMATS: tuple[str, ...] = ("json", "text", "srt", "vtt", "verbose_json")
 TIMED_FORMATS = frozenset({"srt", "vtt", "verbose_json"})
 """Formats whose segments are cut at word times: the engine is asked for word timestamps for them."""
@@ -41,8 +39,9 @@ def to_text(result: CompletedTranscription) -> str:
     return result.text + "\n"
 
 
-def to_srt(result: CompletedTranscription, cues: CueSettings = DEFAULT_CUES) -> str:
+def to_srt(result: CompletedTranscription, cues: CueSettings | None = None) -> str:
     """SubRip subtitles, one cue per segment, its text wrapped to the cue's lines."""
+    cues = cues or CueSettings()
     blocks = [
         f"{i}\n{_timestamp(s.start, ',')} --> {_timestamp(s.end, ',')}\n{wrap_lines(s.text.strip(), cues)}\n"
         for i, s in enumerate(_cues(result.segments), start=1)
@@ -50,8 +49,9 @@ def to_srt(result: CompletedTranscription, cues: CueSettings = DEFAULT_CUES) -> 
     return "\n".join(blocks)
 
 
-def to_vtt(result: CompletedTranscription, cues: CueSettings = DEFAULT_CUES) -> str:
+def to_vtt(result: CompletedTranscription, cues: CueSettings | None = None) -> str:
     """WebVTT subtitles, one cue per segment, its text wrapped to the cue's lines."""
+    cues = cues or CueSettings()
     blocks = [
         f"{_timestamp(s.start, '.')} --> {_timestamp(s.end, '.')}\n{wrap_lines(s.text.strip(), cues)}\n"
         for s in _cues(result.segments)

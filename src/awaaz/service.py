@@ -8,7 +8,8 @@ the service's own pool), at most ``max_queue`` wait, and the rest are refused at
 ``request_timeout_s``, waiting included; past it the caller gets
 :class:`~awaaz.errors.TranscriptionTimeoutError` and the transcription stops at its next segment. Its slot
 is only freed once the worker thread has really finished, so abandoned work never piles up past the limit.
-Running transcriptions of one Whisper model share batched model calls (see :mod:`awaaz.engines.batched`).
+Running transcriptions of one Whisper model share batched model calls (see :mod:`awaaz.engines.batched`):
+each counts as a participant of its engine for as long as it runs.
 """
 
 from __future__ import annotations
@@ -18,9 +19,8 @@ import functools
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,10 +28,9 @@ from awaaz.audio import AudioSource, stream_audio
 from awaaz.concurrency import Admission
 from awaaz.config import Settings
 from awaaz.engines.base import Engine
-from awaaz.engines.manager import ModelManager
 from awaaz.errors import TranscriptionTimeoutError
-from awaaz.longform.settings import longform_settings
 from awaaz.longform.transcribe import transcribe_long
+from awaaz.models.manager import ModelManager
 from awaaz.types import CompletedTranscription, Segment, TranscribeOptions
 
 log = logging.getLogger(__name__)
@@ -51,10 +50,10 @@ class TranscriptionService:
     def __init__(self, settings: Settings, models: ModelManager) -> None:
         self.settings = settings
         self.models = models
-        self.admission = Admission(settings.max_inflight, settings.max_queue)
-        self.longform = longform_settings(settings)
+        self.admission = Admission(settings.limits.max_inflight, settings.limits.max_queue)
+        self.longform = settings.longform
         self._executor = ThreadPoolExecutor(
-            max_workers=settings.max_inflight, thread_name_prefix="awaaz-transcribe"
+            max_workers=settings.limits.max_inflight, thread_name_prefix="awaaz-transcribe"
         )
 
     def transcribe_sync(
@@ -79,9 +78,15 @@ class TranscriptionService:
         started = time.perf_counter()
         blocks = stream_audio(source, max_duration_s=max_duration_s)
         declared = blocks.declared_duration_s
-        with self.models.use(model) as engine, self._batching(engine):
+        with self.models.use(model) as engine, engine.participant():
             transcription = transcribe_long(
-                engine, blocks, options, self.longform, duration_hint=declared, should_stop=should_stop
+                engine,
+                blocks,
+                options,
+                self.longform,
+                duration_hint=declared,
+                should_stop=should_stop,
+                workers=self.settings.replicas(),
             )
             segments = []
             for segment in transcription.segments:
@@ -90,18 +95,6 @@ class TranscriptionService:
                     on_segment(segment, declared)
         result = CompletedTranscription(info=transcription.info, segments=segments)
         return TimedTranscription(result, time.perf_counter() - started)
-
-    @contextmanager
-    def _batching(self, engine: Engine) -> Iterator[None]:
-        """Let ``engine`` batch this transcription's model calls with concurrent ones, where it can."""
-        enable = getattr(engine, "enable_batching", None)
-        size = self.settings.batch_size()
-        if enable is None or size <= 1:
-            yield
-            return
-        batcher = enable(size, self.settings.batch_wait_ms / 1000)
-        with batcher.participant():
-            yield
 
     async def transcribe(
         self, data: bytes, options: TranscribeOptions, model: str | None = None
@@ -112,7 +105,7 @@ class TranscriptionService:
         :class:`~awaaz.errors.TranscriptionTimeoutError` past ``request_timeout_s``.
         """
         loop = asyncio.get_running_loop()
-        timeout_s = self.settings.request_timeout_s
+        timeout_s = self.settings.limits.request_timeout_s
         deadline = loop.time() + timeout_s
         slot = await self.admission.acquire(timeout_s)
         stop = threading.Event()
@@ -121,7 +114,7 @@ class TranscriptionService:
             data,
             options,
             model,
-            self.settings.max_sync_duration_s,
+            self.settings.limits.max_sync_duration_s,
             should_stop=stop.is_set,
         )
         try:

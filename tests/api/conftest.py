@@ -17,7 +17,7 @@ from awaaz.config import Settings
 def api_settings(model_dir: Path, default_model_path: Path) -> Settings:
     """Small limits so the limit tests are cheap; the model cache the session prepared."""
     assert default_model_path.is_dir()
-    return Settings(model_dir=model_dir, max_upload_mb=1.0, max_sync_duration_s=20.0)
+    return Settings.of(model_dir=model_dir, max_upload_mb=1.0, max_sync_duration_s=20.0)
 
 
 @pytest.fixture(scope="module")

@@ -13,10 +13,10 @@ import tokenizers
 from faster_whisper.feature_extractor import FeatureExtractor
 
 from awaaz.audio import decode_audio
+from awaaz.config import LexiconSettings, RescoringSettings
 from awaaz.engines.expansion import CandidateExpander
 from awaaz.engines.rescoring import LMRescorer
-from awaaz.lm.hypotheses import RescoringSettings
-from awaaz.lm.lexicon import LexiconCorrector, LexiconSettings
+from awaaz.lm.lexicon import LexiconCorrector
 from awaaz.lm.ngram import NgramLM, build, sentences_from
 from awaaz.lm.tuning import NbestRecord, grid_search
 from awaaz.text.normalize import normalize_hindi

@@ -14,8 +14,8 @@ from openai import OpenAI
 
 from awaaz.api.app import create_app
 from awaaz.audio import decode_audio
-from awaaz.config import DEFAULT_MODEL_ID, Settings
-from awaaz.engines.nemo_ctc_onnx import NemoCtcOnnxEngine, NemoSettings
+from awaaz.config import DEFAULT_MODEL_ID, DecodingSettings, Settings
+from awaaz.engines.nemo_ctc_onnx import NemoCtcOnnxEngine
 from awaaz.models.catalog import ModelCatalog
 from awaaz.models.registry import RegisteredModel
 from awaaz.types import TranscribeOptions
@@ -31,10 +31,10 @@ def _wav(seconds: float = 2.5) -> bytes:
 
 @pytest.fixture(scope="module")
 def nemo_settings(tmp_path_factory: pytest.TempPathFactory, tiny_nemo_dir: tuple[Path, Any]) -> Settings:
-    settings = Settings(model_dir=tmp_path_factory.mktemp("api-models"), vad_filter=False)
+    settings = Settings.of(model_dir=tmp_path_factory.mktemp("api-models"), vad_filter=False)
     catalog = ModelCatalog(settings)
     catalog.register(RegisteredModel(id="tiny-nemo", engine="nemo-ctc-onnx", path=str(tiny_nemo_dir[0])))
-    broken = settings.model_dir / "broken"
+    broken = settings.models.model_dir / "broken"
     broken.mkdir()
     catalog.register(RegisteredModel(id="broken-nemo", engine="nemo-ctc-onnx", path=str(broken)))
     return settings
@@ -63,7 +63,7 @@ def test_a_request_naming_the_nemo_model_is_served_by_it(
 ) -> None:
     wav = _wav()
     expected = (
-        NemoCtcOnnxEngine("tiny-nemo", tiny_nemo_dir[0], NemoSettings(vad_filter=False))
+        NemoCtcOnnxEngine("tiny-nemo", tiny_nemo_dir[0], decoding=DecodingSettings(vad_filter=False))
         .transcribe(decode_audio(wav), TranscribeOptions(word_timestamps=True))
         .collect()
     )

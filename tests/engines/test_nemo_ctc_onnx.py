@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from awaaz.engines.nemo_ctc_onnx import NemoCtcOnnxEngine, NemoSettings, read_vocabulary
+from awaaz.config import DecodingSettings, NemoSettings
+from awaaz.engines.nemo_ctc_onnx import NemoCtcOnnxEngine, read_vocabulary
 from awaaz.errors import InvalidParameterError, ModelLoadError
 from awaaz.types import TranscribeOptions
 from tests.engines.nemo_reference import nemo_features
@@ -34,7 +35,7 @@ def _reference_text(logprobs: np.ndarray) -> str:
 
 @pytest.fixture
 def engine(tiny_nemo_dir: tuple[Path, TinyWeights]) -> NemoCtcOnnxEngine:
-    return NemoCtcOnnxEngine("tiny-nemo", tiny_nemo_dir[0], NemoSettings(vad_filter=False))
+    return NemoCtcOnnxEngine("tiny-nemo", tiny_nemo_dir[0], decoding=DecodingSettings(vad_filter=False))
 
 
 def test_logits_match_the_reference_model(
@@ -74,7 +75,9 @@ def test_word_times_are_ordered_inside_the_audio(engine: NemoCtcOnnxEngine) -> N
 
 
 def test_long_audio_is_cut_into_chunks_with_offset_times(tiny_nemo_dir: tuple[Path, TinyWeights]) -> None:
-    engine = NemoCtcOnnxEngine("tiny-nemo", tiny_nemo_dir[0], NemoSettings(vad_filter=False, chunk_s=2.0))
+    engine = NemoCtcOnnxEngine(
+        "tiny-nemo", tiny_nemo_dir[0], NemoSettings(chunk_s=2.0), decoding=DecodingSettings(vad_filter=False)
+    )
     audio = _audio(7.0)
     assert engine.chunks(audio, vad=False) == [(0, 32000), (32000, 64000), (64000, 96000), (96000, 112000)]
     segments = engine.transcribe(audio, TranscribeOptions()).collect().segments
@@ -85,7 +88,7 @@ def test_long_audio_is_cut_into_chunks_with_offset_times(tiny_nemo_dir: tuple[Pa
 
 
 def test_vad_skips_silence_and_keeps_speech_positions(tiny_nemo_dir: tuple[Path, TinyWeights]) -> None:
-    engine = NemoCtcOnnxEngine("tiny-nemo", tiny_nemo_dir[0], NemoSettings(vad_filter=True))
+    engine = NemoCtcOnnxEngine("tiny-nemo", tiny_nemo_dir[0], decoding=DecodingSettings(vad_filter=True))
     silence = np.zeros(16_000 * 3, dtype=np.float32)
     assert engine.chunks(silence, vad=True) == []
     assert engine.transcribe(silence, TranscribeOptions()).collect().segments == []

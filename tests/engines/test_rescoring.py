@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from awaaz.config import RescoringSettings
 from awaaz.engines.rescoring import LMRescorer
-from awaaz.lm.hypotheses import RescoringSettings
 from awaaz.lm.ngram import NgramLM, build, sentences_from
 from awaaz.lm.tuning import NbestRecord, choose, corpus_wer, grid_search
 
@@ -102,31 +102,40 @@ def test_engine_rescores_when_given_a_model_file(
     lm: NgramLM, tmp_path: Path, default_model_path: Path, hindi_clips: Any
 ) -> None:
     from awaaz.audio import decode_audio
-    from awaaz.engines.whisper_ct2 import WhisperCT2Engine, WhisperSettings
+    from awaaz.config import DecodingSettings, LmSettings
+    from awaaz.engines.base import Placement
+    from awaaz.engines.whisper_ct2 import WhisperCT2Engine
     from awaaz.types import TranscribeOptions
 
     path = tmp_path / "lm.npz"
     lm.save(path)
-    engine = WhisperCT2Engine("m", default_model_path, WhisperSettings(lm_path=path, vad_filter=False))
+    engine = WhisperCT2Engine(
+        "m",
+        default_model_path,
+        placement=Placement(batch_size=4, batch_wait_s=1.0),
+        decoding=DecodingSettings(vad_filter=False),
+        lm=LmSettings(model=str(path)),
+    )
     assert engine.rescorer is not None
     text = (
         engine.transcribe(decode_audio(hindi_clips[0].path), TranscribeOptions(language="hi")).collect().text
     )
     assert text.strip()
     assert engine.rescorer.rescored >= 1
-    batcher = engine.enable_batching(max_batch_size=4, max_wait_s=1.0)
-    assert engine.rescorer.model is batcher  # the batcher sits innermost, under the rescorer
+    assert engine.batcher is not None
+    assert engine.rescorer.model is engine.batcher  # the batcher sits innermost, under the rescorer
     engine.close()
 
 
 def test_a_damaged_lm_file_fails_the_model_load_with_a_fix(tmp_path: Path, default_model_path: Path) -> None:
-    from awaaz.engines.whisper_ct2 import WhisperCT2Engine, WhisperSettings
+    from awaaz.config import LmSettings
+    from awaaz.engines.whisper_ct2 import WhisperCT2Engine
     from awaaz.errors import ModelLoadError
 
     bad = tmp_path / "lm.npz"
     bad.write_bytes(b"junk")
     with pytest.raises(ModelLoadError, match="AWAAZ_LM=none"):
-        WhisperCT2Engine("m", default_model_path, WhisperSettings(lm_path=bad))
+        WhisperCT2Engine("m", default_model_path, lm=LmSettings(model=str(bad)))
 
 
 def test_an_empty_hypothesis_never_beats_one_with_words() -> None:

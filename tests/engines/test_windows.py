@@ -88,10 +88,11 @@ def test_trimmer_cuts_the_padding_faster_whisper_adds_and_passes_everything_else
 
 def test_engine_encodes_a_short_clip_on_a_trimmed_window(default_model_path: Any, hindi_clips: Any) -> None:
     from awaaz.audio import decode_audio
-    from awaaz.engines.whisper_ct2 import WhisperCT2Engine, WhisperSettings
+    from awaaz.config import DecodingSettings
+    from awaaz.engines.whisper_ct2 import WhisperCT2Engine
     from awaaz.types import TranscribeOptions
 
-    engine = WhisperCT2Engine("m", default_model_path, WhisperSettings(vad_filter=False))
+    engine = WhisperCT2Engine("m", default_model_path, decoding=DecodingSettings(vad_filter=False))
     assert isinstance(engine._model.model, WindowTrimmer)
     real = engine._model.model.model
     shapes: list[tuple[int, ...]] = []

@@ -5,12 +5,12 @@ from __future__ import annotations
 import wave
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from awaaz.audio import Audio
-from awaaz.types import SAMPLE_RATE, Segment, TranscribeOptions, Transcription, TranscriptionInfo
+from awaaz.types import SAMPLE_RATE, Segment, TranscribeOptions
+from tests.fakes import FakeEngine
 
 HEADER = "audio\tduration_s\tspeaker\ttext\tsplit"
 
@@ -71,7 +71,7 @@ class FakeClock:
 
 
 @dataclass
-class FakeEngine:
+class ScriptedEngine(FakeEngine):
     """Answers each clip's scripted hypothesis, found by the clip's length; takes ``seconds_per_call``."""
 
     clock: FakeClock = field(default_factory=FakeClock)
@@ -79,21 +79,14 @@ class FakeEngine:
     model_id: str = "fake-model"
     calls: list[TranscribeOptions] = field(default_factory=list)
     requested: list[str | None] = field(default_factory=list)
-    """The ``--model`` values the CLI asked the (patched) builder for."""
-    whisper_options: list[Any] = field(default_factory=list)
-    """The Whisper options it passed along (None: the service settings)."""
-    closed: bool = False
+    """The ``--model`` values the CLI asked the (patched) loader for."""
+    lm_models: list[str] = field(default_factory=list)
+    """The ``AWAAZ_LM`` value of the settings it passed along."""
 
-    def transcribe(self, audio: Audio, options: TranscribeOptions) -> Transcription:
-        """Return the scripted hypothesis of the clip as long as ``audio``."""
+    def answer(self, audio: Audio, options: TranscribeOptions) -> list[Segment]:
+        """The scripted hypothesis of the clip as long as ``audio``."""
         self.calls.append(options)
         self.clock.now += self.seconds_per_call
         duration = audio.shape[0] / SAMPLE_RATE
         clip = next(c for c in CLIPS if abs(c.duration_s - duration) < 0.01)
-        segment = Segment(id=0, start=0.0, end=duration, text=clip.hypothesis)
-        info = TranscriptionInfo(language=options.language or "hi", duration=duration, model=self.model_id)
-        return Transcription(info=info, segments=iter([segment]))
-
-    def close(self) -> None:
-        """Remember that the engine was closed."""
-        self.closed = True
+        return [Segment(id=0, start=0.0, end=duration, text=clip.hypothesis)]

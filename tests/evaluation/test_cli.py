@@ -11,24 +11,25 @@ import typer
 from typer.testing import CliRunner
 
 from awaaz import cli_eval
+from awaaz.config import Settings
 from awaaz.errors import ModelNotFoundError
-from awaaz.evaluation import engine as engine_builder
 from awaaz.evaluation.report import EvalReport
-from tests.evaluation.fakes import CLIPS, FakeEngine, write_manifest
+from awaaz.models import loading
+from tests.evaluation.fakes import CLIPS, ScriptedEngine, write_manifest
 
 runner = CliRunner()
 
 
 @pytest.fixture
-def fake_engine(monkeypatch: pytest.MonkeyPatch) -> FakeEngine:
-    engine = FakeEngine()
+def fake_engine(monkeypatch: pytest.MonkeyPatch) -> ScriptedEngine:
+    engine = ScriptedEngine()
 
-    def build(model: str | None, *, whisper: Any = None) -> FakeEngine:
+    def load(model: str | None, settings: Settings | None = None, **_: Any) -> ScriptedEngine:
         engine.requested.append(model)
-        engine.whisper_options.append(whisper)
+        engine.lm_models.append((settings or Settings()).lm.model)
         return engine
 
-    monkeypatch.setattr(engine_builder, "build_engine", build)
+    monkeypatch.setattr(loading, "load_engine", load)
     return engine
 
 
@@ -44,7 +45,7 @@ def mounted() -> typer.Typer:
     return parent
 
 
-def test_eval_writes_report_and_prints_table(tmp_path: Path, fake_engine: FakeEngine) -> None:
+def test_eval_writes_report_and_prints_table(tmp_path: Path, fake_engine: ScriptedEngine) -> None:
     manifest = write_manifest(tmp_path / "set")
     out = tmp_path / "report.json"
     result = runner.invoke(mounted(), ["eval", str(manifest), "--split", "train", "--out", str(out)])
@@ -60,7 +61,7 @@ def test_eval_writes_report_and_prints_table(tmp_path: Path, fake_engine: FakeEn
     assert fake_engine.requested == [None]
 
 
-def test_eval_limit_and_model(tmp_path: Path, fake_engine: FakeEngine) -> None:
+def test_eval_limit_and_model(tmp_path: Path, fake_engine: ScriptedEngine) -> None:
     manifest = write_manifest(tmp_path / "set")
     out = tmp_path / "r.json"
     args = [
@@ -82,21 +83,20 @@ def test_eval_limit_and_model(tmp_path: Path, fake_engine: FakeEngine) -> None:
     assert fake_engine.requested == ["/some/model"]
 
 
-@pytest.mark.parametrize(("value", "expected"), [("none", None), ("/x/lm.npz", Path("/x/lm.npz"))])
-def test_eval_lm_option_switches_rescoring(
-    tmp_path: Path, fake_engine: FakeEngine, value: str, expected: Path | None
-) -> None:
+@pytest.mark.parametrize("value", ["none", "/x/lm.npz"])
+def test_eval_lm_option_switches_rescoring(tmp_path: Path, fake_engine: ScriptedEngine, value: str) -> None:
     manifest = write_manifest(tmp_path / "set")
     result = runner.invoke(mounted(), ["eval", str(manifest), "--lm", value, "--no-progress"])
     assert result.exit_code == 0, result.output
-    (options,) = fake_engine.whisper_options
-    assert options.lm_path == expected
+    assert fake_engine.lm_models == [value]
 
 
-def test_eval_without_lm_option_keeps_the_service_settings(tmp_path: Path, fake_engine: FakeEngine) -> None:
+def test_eval_without_lm_option_keeps_the_service_settings(
+    tmp_path: Path, fake_engine: ScriptedEngine
+) -> None:
     manifest = write_manifest(tmp_path / "set")
     assert runner.invoke(mounted(), ["eval", str(manifest), "--no-progress"]).exit_code == 0
-    assert fake_engine.whisper_options == [None]
+    assert fake_engine.lm_models == [Settings().lm.model]
 
 
 @pytest.mark.usefixtures("fake_engine")
@@ -110,7 +110,7 @@ def test_eval_of_several_manifests(tmp_path: Path) -> None:
     assert data["manifests"] == [str(one), str(two)]
 
 
-def test_missing_manifest_fails_with_a_message(tmp_path: Path, fake_engine: FakeEngine) -> None:
+def test_missing_manifest_fails_with_a_message(tmp_path: Path, fake_engine: ScriptedEngine) -> None:
     result = runner.invoke(mounted(), ["eval", str(tmp_path / "absent.tsv")])
     assert result.exit_code == 1
     assert "No such manifest" in result.output
@@ -135,14 +135,14 @@ def test_standalone_app_runs_the_single_command(tmp_path: Path) -> None:
 
 def test_unknown_model_is_refused_with_the_known_ids(tmp_path: Path) -> None:
     with pytest.raises(ModelNotFoundError, match="whisper-base"):
-        engine_builder.build_engine(str(tmp_path / "nope"))
+        loading.load_engine(str(tmp_path / "nope"))
 
 
 @pytest.mark.model
 @pytest.mark.usefixtures("default_model_path")
 def test_catalog_ids_and_directories_both_build_engines(default_model_path: Path) -> None:
-    by_id = engine_builder.build_engine("whisper-base")
-    by_dir = engine_builder.build_engine(str(default_model_path))
+    by_id = loading.load_engine("whisper-base")
+    by_dir = loading.load_engine(str(default_model_path))
     assert by_id.model_id == "whisper-base"
     assert by_dir.model_id == default_model_path.name
     by_id.close()
@@ -161,7 +161,7 @@ def test_concat_writes_a_long_form_report_beside_the_clip_report(tmp_path: Path)
     assert EvalReport.read_json(tmp_path / "report.longform.json").concat_minutes == 1
 
 
-def test_no_clips_without_concat_is_a_usage_error(tmp_path: Path, fake_engine: FakeEngine) -> None:
+def test_no_clips_without_concat_is_a_usage_error(tmp_path: Path, fake_engine: ScriptedEngine) -> None:
     manifest = write_manifest(tmp_path / "set")
     result = runner.invoke(mounted(), ["eval", str(manifest), "--no-clips"])
     assert result.exit_code == 2

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from awaaz.engines.whisper_ct2 import WhisperCT2Engine, WhisperSettings
+from awaaz.engines.whisper_ct2 import WhisperCT2Engine, WhisperGuards
 from awaaz.evaluation.manifest import read_manifest
 from awaaz.evaluation.run import evaluate, has_loop
 from awaaz.text.script import foreign_letters
@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.model, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def engine(default_model_path: Path) -> WhisperCT2Engine:
-    return WhisperCT2Engine("whisper-base", default_model_path, WhisperSettings())
+    return WhisperCT2Engine("whisper-base", default_model_path)
 
 
 def test_default_output_is_devanagari_without_loops(engine: WhisperCT2Engine) -> None:
@@ -43,7 +43,7 @@ def test_new_tokens_are_bounded_by_duration(engine: WhisperCT2Engine) -> None:
 
 
 def test_steering_prompt_only_for_hindi_without_a_caller_prompt(engine: WhisperCT2Engine) -> None:
-    assert engine._steering_prompt(TranscribeOptions()) == WhisperSettings().hindi_prompt
+    assert engine._steering_prompt(TranscribeOptions()) == WhisperGuards().hindi_prompt
     assert engine._steering_prompt(TranscribeOptions(prompt="मेरा संकेत")) is None
     assert engine._steering_prompt(TranscribeOptions(language="en")) is None
 

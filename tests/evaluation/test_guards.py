@@ -7,34 +7,33 @@ from pathlib import Path
 import pytest
 import typer
 
-from awaaz.engines.whisper_ct2 import WhisperSettings
+from awaaz.engines.whisper_ct2 import WhisperGuards
 from awaaz.evaluation import guards
 from awaaz.evaluation.manifest import read_manifest
 from awaaz.evaluation.run import evaluate
 from awaaz.whisper.devanagari import punctuation_token_ids
-from tests.evaluation.fakes import FakeEngine, write_manifest
+from tests.evaluation.fakes import ScriptedEngine, write_manifest
 
 
 def test_variants_start_from_the_original_guards_not_the_current_defaults() -> None:
-    base = WhisperSettings(beam_size=3, collapse_loops=True, temperature_fallback=False)
-    current = guards.variant_settings("current", base)
-    assert current.beam_size == 3  # non-guard settings are kept
+    current = guards.variant_guards("current")
     assert current.collapse_loops is False
     assert current.temperature_fallback is True
     assert current.force_devanagari is True
-    assert guards.variant_settings("none", base).force_devanagari is False
-    bounded = guards.variant_settings("bounded", base)
+    assert current != WhisperGuards()
+    assert guards.variant_guards("none").force_devanagari is False
+    bounded = guards.variant_guards("bounded")
     assert (bounded.temperature_fallback, bounded.max_tokens_per_second) == (False, 30.0)
 
 
 def test_every_variant_names_real_settings() -> None:
     for name in guards.VARIANTS:
-        guards.variant_settings(name, WhisperSettings())
+        guards.variant_guards(name)
 
 
 def test_unknown_variant_is_refused() -> None:
     with pytest.raises(typer.BadParameter, match="unknown variant"):
-        guards.variant_settings("nope", WhisperSettings())
+        guards.variant_guards("nope")
 
 
 def test_eval_splits_are_refused(tmp_path: Path) -> None:
@@ -45,7 +44,7 @@ def test_eval_splits_are_refused(tmp_path: Path) -> None:
 
 
 def test_collapsed_rescoring_and_table_row(tmp_path: Path) -> None:
-    engine = FakeEngine()
+    engine = ScriptedEngine()
     entries = read_manifest(write_manifest(tmp_path), split="train")
     report = evaluate(engine, entries, clock=engine.clock, progress=False)
     collapsed = guards.collapsed(report)
@@ -66,8 +65,7 @@ def test_punctuation_guard_keeps_question_mark_comma_and_byte_pieces() -> None:
 
 
 def test_engine_defaults_are_the_chosen_variant() -> None:
-    defaults = WhisperSettings()
-    assert guards.variant_settings("chosen", defaults) == defaults
+    assert guards.variant_guards("chosen") == WhisperGuards()
 
 
 def test_describe_names_each_change() -> None:

@@ -14,8 +14,9 @@ from awaaz.evaluation.manifest import read_manifest
 from awaaz.evaluation.report import EvalReport
 from awaaz.evaluation.run import concatenations, evaluate, evaluate_concatenated, has_loop
 from awaaz.text.loops import collapse_loops
-from awaaz.types import SAMPLE_RATE, Segment, TranscribeOptions, Transcription, TranscriptionInfo
-from tests.evaluation.fakes import FakeClock, FakeEngine, write_manifest
+from awaaz.types import SAMPLE_RATE, Segment, TranscribeOptions
+from tests.evaluation.fakes import FakeClock, ScriptedEngine, write_manifest
+from tests.fakes import FakeEngine
 
 # By hand, for the train split of fakes.CLIPS (see the comments there):
 TRAIN_WORD_ERRORS, TRAIN_REF_WORDS = 2, 10  # b: 1 deletion; c: 1 substitution
@@ -30,8 +31,8 @@ def manifest(tmp_path: Path) -> Path:
 
 def run(
     manifest: Path, split: str | None = "train", postprocess: Callable[[str], str] | None = None
-) -> tuple[EvalReport, FakeEngine]:
-    engine = FakeEngine()
+) -> tuple[EvalReport, ScriptedEngine]:
+    engine = ScriptedEngine()
     entries = read_manifest(manifest, split=split)
     report = evaluate(engine, entries, postprocess=postprocess, clock=engine.clock, progress=False)
     return report, engine
@@ -85,7 +86,7 @@ def test_postprocess_rewrites_hypotheses_but_loops_are_detected_on_raw_output(ma
 
 
 def test_options_reach_the_engine(manifest: Path) -> None:
-    engine = FakeEngine()
+    engine = ScriptedEngine()
     evaluate(engine, read_manifest(manifest), TranscribeOptions(language="hi", beam_size=2), progress=False)
     assert {o.beam_size for o in engine.calls} == {2}
 
@@ -124,26 +125,21 @@ def test_has_loop() -> None:
 
 
 def test_clock_default_measures_real_time(manifest: Path) -> None:
-    engine = FakeEngine(clock=FakeClock())
+    engine = ScriptedEngine(clock=FakeClock())
     report = evaluate(engine, read_manifest(manifest, split="train"), progress=False)
     assert all(0 <= r.processing_s < 5 for r in report.results)
 
 
 @dataclass
-class LengthEngine:
+class LengthEngine(FakeEngine):
     """Answers with the length of the audio it was given, in tenths of a second."""
 
-    model_id: str = "length"
     lengths: list[float] = field(default_factory=list)
 
-    def transcribe(self, audio: Audio, options: TranscribeOptions) -> Transcription:
+    def answer(self, audio: Audio, options: TranscribeOptions) -> list[Segment]:  # noqa: ARG002
         seconds = audio.shape[0] / SAMPLE_RATE
         self.lengths.append(round(seconds, 3))
-        info = TranscriptionInfo(language=options.language or "hi", duration=seconds)
-        return Transcription(info=info, segments=iter([Segment(0, 0.0, seconds, f"{round(seconds * 10)}")]))
-
-    def close(self) -> None:
-        pass
+        return [Segment(0, 0.0, seconds, f"{round(seconds * 10)}")]
 
 
 def test_concatenations_group_consecutive_clips_by_length_and_never_mix_splits(manifest: Path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from awaaz.cli import app
-from awaaz.lm.hypotheses import RescoringSettings
+from awaaz.config import RescoringSettings
 from awaaz.lm.ngram import NgramLM
 from awaaz.lm.tuning import EDIT_COSTS, UNKNOWN_PENALTIES, WEIGHTS, WORD_BONUSES
 

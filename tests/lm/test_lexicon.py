@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from awaaz.lm.lexicon import LexiconCorrector, LexiconSettings
+from awaaz.config import LexiconSettings
+from awaaz.lm.lexicon import LexiconCorrector
 from awaaz.lm.ngram import NgramLM, build, sentences_from
 
 CORPUS = [

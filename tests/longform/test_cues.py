@@ -6,7 +6,8 @@ import itertools
 
 import pytest
 
-from awaaz.longform.cues import CueSettings, split_cues, wrap_lines
+from awaaz.config import CueSettings
+from awaaz.longform.cues import split_cues, wrap_lines
 from awaaz.types import Segment, Word
 
 SETTINGS = CueSettings()

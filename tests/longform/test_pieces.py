@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from awaaz.audio import Audio, decode_audio
-from awaaz.longform.pieces import PiecePlanner, PieceSettings
+from awaaz.config import PieceSettings
+from awaaz.longform.pieces import PiecePlanner
 from awaaz.longform.vad import FRAME
 from awaaz.types import SAMPLE_RATE
 from tests.conftest import Clip
@@ -59,7 +60,7 @@ def test_long_audio_is_cut_in_pauses_into_pieces_of_at_most_max(block_s: float) 
     assert planner.samples_seen == audio.shape[0]
     spans = [(p.start, p.start + p.audio.shape[0]) for p in pieces]
     assert len(spans) >= 3
-    assert all(b - a <= settings.max_piece_s * SAMPLE_RATE for a, b in spans)
+    assert all(b - a <= settings.piece_s * SAMPLE_RATE for a, b in spans)
     assert all(b1 <= a2 for (_, b1), (a2, _) in itertools.pairwise(spans))  # in order, disjoint
     for piece in pieces:
         np.testing.assert_array_equal(piece.audio, audio[piece.start : piece.start + piece.audio.shape[0]])
@@ -71,7 +72,7 @@ def test_speech_that_never_pauses_is_still_cut_within_the_limit() -> None:
     audio, _ = _bursts([35.0], pause_s=0.0)
     pieces = list(PiecePlanner(PieceSettings(block_s=12.0), loud_frames).pieces(_blocks(audio)))
     assert sum(p.audio.shape[0] for p in pieces) == audio.shape[0]
-    assert all(p.audio.shape[0] <= PieceSettings().max_piece_s * SAMPLE_RATE for p in pieces)
+    assert all(p.audio.shape[0] <= PieceSettings().piece_s * SAMPLE_RATE for p in pieces)
 
 
 def test_real_speech_is_cut_between_clips(hindi_clips: list[Clip]) -> None:
@@ -80,7 +81,7 @@ def test_real_speech_is_cut_between_clips(hindi_clips: list[Clip]) -> None:
     audio = np.concatenate([part for clip in clips for part in (clip, gap)])  # about 48 s
     pieces = list(PiecePlanner(PieceSettings()).pieces(_blocks(audio)))  # Silero VAD
     assert 3 <= len(pieces) <= len(clips)
-    assert all(p.audio.shape[0] <= PieceSettings().max_piece_s * SAMPLE_RATE for p in pieces)
+    assert all(p.audio.shape[0] <= PieceSettings().piece_s * SAMPLE_RATE for p in pieces)
     assert sum(p.audio.shape[0] for p in pieces) > 0.6 * audio.shape[0]
 
 

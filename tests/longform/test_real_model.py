@@ -16,9 +16,8 @@ from fastapi.testclient import TestClient
 
 from awaaz.api.app import create_app
 from awaaz.audio import decode_audio
-from awaaz.config import Settings
-from awaaz.engines.manager import ModelManager
-from awaaz.longform.cues import CueSettings
+from awaaz.config import CueSettings, Settings
+from awaaz.models.manager import ModelManager
 from awaaz.service import TranscriptionService
 from awaaz.text.metrics import score_utterance
 from awaaz.text.normalize import normalize_hindi
@@ -34,7 +33,7 @@ MAX_TOTAL_WER = 0.2
 
 @pytest.fixture(scope="module")
 def service(model_dir: Path) -> Iterator[TranscriptionService]:
-    settings = Settings(model_dir=model_dir)
+    settings = Settings.of(model_dir=model_dir)
     service = TranscriptionService(settings, ModelManager(settings))
     yield service
     service.close()
@@ -97,7 +96,7 @@ def _cues(text: str) -> list[tuple[float, float, list[str]]]:
 def test_subtitles_of_a_long_recording_keep_the_cue_limits(model_dir: Path, hindi_clips: list[Clip]) -> None:
     data, references = _joined(hindi_clips, 0.3)
     limits = CueSettings()
-    settings = Settings(model_dir=model_dir, cue_max_s=5.0)  # tighter than the default, so cues must split
+    settings = Settings.of(model_dir=model_dir, cue_max_s=5.0)  # tighter than the default, so cues must split
     with TestClient(create_app(settings), raise_server_exceptions=False) as http:
         for fmt in ("srt", "vtt"):
             response = http.post(

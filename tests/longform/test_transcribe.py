@@ -12,15 +12,17 @@ import numpy as np
 import pytest
 
 from awaaz.audio import Audio, decode_audio
+from awaaz.config import LongFormSettings
 from awaaz.errors import TranscriptionTimeoutError
 from awaaz.longform.pieces import Piece
-from awaaz.longform.transcribe import LongFormSettings, decode_piece, ordered_map, transcribe_long
+from awaaz.longform.transcribe import decode_piece, ordered_map, transcribe_long
 from awaaz.types import SAMPLE_RATE, Segment, TranscribeOptions, Transcription, TranscriptionInfo, Word
 from tests.conftest import Clip
+from tests.fakes import FakeEngine
 
 
 @dataclass
-class SentenceEngine:
+class SentenceEngine(FakeEngine):
     """Knows a piece's sentences (text, start, end in the piece); like the real model, it writes the first
     sentence that lies (mostly) in the audio it is given and stops there."""
 
@@ -45,9 +47,6 @@ class SentenceEngine:
         ]
         info = TranscriptionInfo(language=options.language or "hi", duration=audio.shape[0] / SAMPLE_RATE)
         return Transcription(info=info, segments=iter(segments))
-
-    def close(self) -> None:
-        pass
 
 
 def _find(source: Audio, part: Audio) -> int:
@@ -115,21 +114,14 @@ def test_recoveries_are_bounded(hindi_clips: list[Clip]) -> None:
 def test_segments_come_in_order_with_ids_and_the_true_duration(hindi_clips: list[Clip]) -> None:
     audio, where = _clips(hindi_clips, 2.0, 2.0, 2.0, 2.0, 2.0)  # about 26 s: cut into pieces
 
-    @dataclass
-    class ClipEngine:
-        model_id: str = "clips"
-
-        def transcribe(self, piece: Audio, _: TranscribeOptions) -> Transcription:
+    class ClipEngine(FakeEngine):
+        def answer(self, piece: Audio, _: TranscribeOptions) -> list[Segment]:
             length = piece.shape[0] / SAMPLE_RATE
-            info = TranscriptionInfo(language="hi", duration=length)
-            return Transcription(info=info, segments=iter([Segment(0, 0.0, length, f"{length:.2f}")]))
-
-        def close(self) -> None:
-            pass
+            return [Segment(0, 0.0, length, f"{length:.2f}")]
 
     blocks = (audio[i : i + SAMPLE_RATE] for i in range(0, audio.shape[0], SAMPLE_RATE))
     running = transcribe_long(
-        ClipEngine(), blocks, TranscribeOptions(), LongFormSettings(workers=2), duration_hint=99
+        ClipEngine(), blocks, TranscribeOptions(), LongFormSettings(), duration_hint=99, workers=2
     )
     assert running.info.duration == 99
     result = running.collect()

@@ -14,7 +14,7 @@ from tests.engines.tiny_nemo import build_model_dir
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Settings whose model directory is empty and private to the test."""
-    return Settings(model_dir=tmp_path / "models", vad_filter=False)
+    return Settings.of(model_dir=tmp_path / "models", vad_filter=False)
 
 
 @pytest.fixture

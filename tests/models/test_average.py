@@ -23,7 +23,7 @@ def shipped(model_dir: Path) -> Path:
     """The shipped default model (int8, pruned vocabulary), assembled by `make test`'s setup."""
     from awaaz.models.catalog import ModelCatalog
 
-    return ModelCatalog(Settings(model_dir=model_dir)).prepare(DEFAULT_MODEL_ID)
+    return ModelCatalog(Settings.of(model_dir=model_dir)).prepare(DEFAULT_MODEL_ID)
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,8 @@ import pytest
 from tokenizers import Tokenizer
 
 from awaaz.audio import decode_audio
-from awaaz.engines.whisper_ct2 import WhisperCT2Engine, WhisperSettings
+from awaaz.engines.base import Placement
+from awaaz.engines.whisper_ct2 import WhisperCT2Engine
 from awaaz.errors import InvalidParameterError
 from awaaz.models.catalog import ModelCatalog
 from awaaz.models.registry import RegisteredModel
@@ -112,9 +113,9 @@ def test_a_pruned_model_writes_the_same_hindi(
     Scores are normalised over the kept tokens only, so they may differ where the full model gave other
     scripts mass (the base model does; the Awaaz fine-tunes are trained on that very softmax).
     """
-    settings = WhisperSettings(cpu_threads=2)
-    full = WhisperCT2Engine("full", default_model_path, settings)
-    pruned = WhisperCT2Engine("pruned", pruned_dir, settings)
+    two_threads = Placement(cpu_threads=2)
+    full = WhisperCT2Engine("full", default_model_path, placement=two_threads)
+    pruned = WhisperCT2Engine("pruned", pruned_dir, placement=two_threads)
     for clip in hindi_clips[:3]:
         expected = _transcribe(full, clip)
         assert any(text for _, _, text, _ in expected)
@@ -124,7 +125,7 @@ def test_a_pruned_model_writes_the_same_hindi(
 def test_a_pruned_model_refuses_other_languages_and_translation(
     pruned_dir: Path, hindi_clips: list[Clip]
 ) -> None:
-    engine = WhisperCT2Engine("pruned", pruned_dir, WhisperSettings(cpu_threads=2))
+    engine = WhisperCT2Engine("pruned", pruned_dir, placement=Placement(cpu_threads=2))
     audio = decode_audio(hindi_clips[0].path)
     with pytest.raises(InvalidParameterError, match="'hi'-only vocabulary") as language:
         engine.transcribe(audio, TranscribeOptions(language="en"))
@@ -186,4 +187,4 @@ def test_a_broken_scope_file_is_a_load_error_that_names_it(pruned_dir: Path, tmp
     shutil.copytree(pruned_dir, broken)
     (broken / SCOPE_FILE).write_text('{"language": "hi"}', encoding="utf-8")
     with pytest.raises(ModelLoadError, match="not a valid vocabulary scope"):
-        WhisperCT2Engine("broken", broken, WhisperSettings())
+        WhisperCT2Engine("broken", broken)

@@ -8,7 +8,8 @@ import numpy as np
 import onnx
 import pytest
 
-from awaaz.engines.nemo_ctc_onnx import NemoCtcOnnxEngine, NemoSettings
+from awaaz.config import DecodingSettings
+from awaaz.engines.nemo_ctc_onnx import NemoCtcOnnxEngine
 from awaaz.errors import InvalidParameterError, ModelError
 from awaaz.models.catalog import ModelCatalog
 from awaaz.models.registry import RegisteredModel
@@ -31,9 +32,9 @@ def test_onnx_quantization_writes_int8_matmuls_and_keeps_the_outputs_close(
     assert "MatMul" not in ops
     assert (tmp_path / "q" / "vocab.txt").read_text() == (nemo_model_dir / "vocab.txt").read_text()
 
-    settings = NemoSettings(vad_filter=False)
-    full = NemoCtcOnnxEngine("full", nemo_model_dir, settings).logprobs(_audio())
-    quantized = NemoCtcOnnxEngine("q", tmp_path / "q", settings).logprobs(_audio())
+    decoding = DecodingSettings(vad_filter=False)
+    full = NemoCtcOnnxEngine("full", nemo_model_dir, decoding=decoding).logprobs(_audio())
+    quantized = NemoCtcOnnxEngine("q", tmp_path / "q", decoding=decoding).logprobs(_audio())
     assert quantized.shape == full.shape
     assert np.abs(np.exp(quantized) - np.exp(full)).mean() < 0.01
     assert (quantized.argmax(-1) == full.argmax(-1)).mean() > 0.9

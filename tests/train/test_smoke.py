@@ -41,7 +41,8 @@ def encoder_cache(
 def test_decoder_steps_lower_the_loss_and_the_export_serves(
     default_model_path: Path, train_clips: list[Clip], encoder_cache: EncoderCache, tmp_path: Path
 ) -> None:
-    from awaaz.engines.whisper_ct2 import WhisperCT2Engine, WhisperSettings
+    from awaaz.config import DecodingSettings
+    from awaaz.engines.whisper_ct2 import WhisperCT2Engine
     from awaaz.train.loop import Trainer
 
     config = smoke_config()
@@ -56,7 +57,9 @@ def test_decoder_steps_lower_the_loss_and_the_export_serves(
     assert result.best_step == 6
     assert (tmp_path / "run" / "log.jsonl").is_file()
 
-    engine = WhisperCT2Engine("smoke", result.ct2_dir, WhisperSettings(beam_size=1, vad_filter=False))
+    engine = WhisperCT2Engine(
+        "smoke", result.ct2_dir, decoding=DecodingSettings(beam_size=1, vad_filter=False)
+    )
     try:
         done = engine.transcribe(
             decode_audio(train_clips[0].audio), TranscribeOptions(language="hi")

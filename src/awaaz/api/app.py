@@ -15,8 +15,8 @@ from awaaz.api.limits import BodySizeLimitMiddleware
 from awaaz.api.routes import compat, health, openai
 from awaaz.config import Settings, get_settings
 from awaaz.engines.base import Engine
-from awaaz.engines.manager import ModelManager
 from awaaz.errors import AwaazError
+from awaaz.models.manager import ModelManager
 from awaaz.service import TranscriptionService
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ def create_app(
         if preload:
             # In the service's long-lived pool: a CTranslate2 model loaded in a thread that then exits runs
             # several times slower (docs/PERFORMANCE.md).
-            service.preload(settings.default_model).add_done_callback(_log_warm)
+            service.preload(settings.models.default_model).add_done_callback(_log_warm)
         try:
             yield
         finally:
@@ -61,7 +61,7 @@ def create_app(
         summary="Self-hosted Hindi speech-to-text with an OpenAI-compatible API.",
         lifespan=lifespan,
     )
-    app.add_middleware(BodySizeLimitMiddleware, limit_bytes=settings.max_upload_bytes)
+    app.add_middleware(BodySizeLimitMiddleware, limit_bytes=settings.limits.max_upload_bytes)
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(openai.router)

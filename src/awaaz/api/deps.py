@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from awaaz.config import Settings
-from awaaz.engines.manager import ModelManager
+from awaaz.models.manager import ModelManager
 from awaaz.service import TranscriptionService
 
 

@@ -1,11 +1,34 @@
-"""The one protocol every engine implements."""
+"""The one protocol every engine implements, a second one for engines that rescore with an LM, and where
+an engine runs."""
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
 
 from awaaz.audio import Audio
+from awaaz.lm.hypotheses import Hypothesis
 from awaaz.types import TranscribeOptions, Transcription
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Where and how an engine's model calls run, resolved from the settings (see ``Settings.replicas``).
+
+    The defaults are one single-thread-pool replica on the CPU without batching: what tools and tests want.
+    """
+
+    device: str = "cpu"
+    compute_type: str = "int8"
+    cpu_threads: int = 0
+    """Threads per replica (0: the library's default)."""
+    replicas: int = 1
+    """Replicas that run model calls in parallel."""
+    batch_size: int = 1
+    """Most model calls of concurrent transcriptions run as one batch (1: no batching)."""
+    batch_wait_s: float = 0.5
+    """Longest a model call waits for running transcriptions to join its batch."""
 
 
 @runtime_checkable
@@ -23,6 +46,32 @@ class Engine(Protocol):
         """Start transcribing 16 kHz mono float32 ``audio``; segments are produced lazily."""
         ...
 
+    def participant(self) -> AbstractContextManager[None]:
+        """Count one transcription as running on this engine for a ``with`` block.
+
+        An engine that batches the model calls of concurrent transcriptions waits for the running ones to
+        join a batch (and no longer); an engine that does not batch returns a context that does nothing.
+        """
+        ...
+
+    def describe(self) -> dict[str, Any]:
+        """The engine's settings, JSON-ready, for evaluation reports."""
+        ...
+
     def close(self) -> None:
         """Release the model's memory. The engine must not be used afterwards."""
+        ...
+
+
+@runtime_checkable
+class RescoringEngine(Engine, Protocol):
+    """An engine that reranks its beam's n-best with a language model (``awaaz lm tune`` records them)."""
+
+    @property
+    def rescores(self) -> bool:
+        """True when a language model is loaded and rescoring."""
+        ...
+
+    def record_hypotheses(self, sink: list[list[Hypothesis]] | None) -> None:
+        """Append every rescored window's scored hypotheses to ``sink`` from now on (None: stop)."""
         ...

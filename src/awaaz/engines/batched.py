@@ -13,6 +13,7 @@ waits for company.
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -60,8 +61,8 @@ class MicroBatcher(Generic[K, I, O]):
         self._ready = ready
         self._lock = threading.Condition()
         self._open: dict[K, _Batch[I, O]] = {}
-        self.batch_sizes: list[int] = []
-        """The size of every batch run so far (for tests and statistics)."""
+        self.batch_sizes: Counter[int] = Counter()
+        """How many batches of each size have run (a histogram: its size is bounded by ``max_size``)."""
 
     def submit(self, key: K, item: I) -> O:
         """Add ``item`` to the open batch for ``key`` (or open one) and return its own result."""
@@ -101,7 +102,7 @@ class MicroBatcher(Generic[K, I, O]):
                 lambda: batch.closed or self._ready(len(batch.items)), timeout=self.max_wait_s
             )
             self._close(key, batch)
-            self.batch_sizes.append(len(batch.items))
+            self.batch_sizes[len(batch.items)] += 1
         try:
             results = self._run(key, batch.items)
             if len(results) != len(batch.items):
@@ -159,10 +160,6 @@ class BatchingWhisper:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._model, name)
-
-    def active(self) -> int:
-        """How many transcriptions are running on this model now (see :meth:`participant`)."""
-        return self._active
 
     def _ready(self, _: int) -> bool:
         # Close a batch once every running transcription is inside a model call (this batch or another):

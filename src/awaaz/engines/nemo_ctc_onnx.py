@@ -20,7 +20,8 @@ import json
 import logging
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,8 @@ import numpy.typing as npt
 import onnxruntime as ort
 
 from awaaz.audio import Audio
+from awaaz.config import DecodingSettings, NemoSettings
+from awaaz.engines.base import Placement
 from awaaz.engines.ctc import greedy_decode, group_words, log_softmax, tokens_to_text
 from awaaz.engines.nemo_features import HOP_LENGTH, NemoFeatureExtractor, check_preprocessor
 from awaaz.errors import InvalidParameterError, ModelLoadError
@@ -41,20 +44,6 @@ VOCAB_FILE = "vocab.txt"
 CONFIG_FILE = "config.json"
 BLANK_TOKEN = "<blk>"
 INPUT_NAMES = ("audio_signal", "length")
-
-
-@dataclass(frozen=True, slots=True)
-class NemoSettings:
-    """How to run a NeMo CTC ONNX model."""
-
-    cpu_threads: int = 0
-    """Intra-op threads for ONNX Runtime (0: its default, one per core)."""
-    vad_filter: bool = True
-    """Cut audio at pauses found by Silero VAD (and skip silence); otherwise cut at fixed lengths."""
-    chunk_s: float = 20.0
-    """Longest stretch of audio decoded at once (attention cost grows with its square)."""
-    merge_gap_s: float = 1.0
-    """Speech regions closer than this are decoded together, keeping context across short pauses."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,14 +104,24 @@ def read_model_files(path: Path) -> NemoModelFiles:
 class NemoCtcOnnxEngine:
     """An exported NeMo CTC model on ONNX Runtime: NeMo features, greedy CTC, word times, VAD chunking."""
 
-    def __init__(self, model_id: str, path: Path, settings: NemoSettings | None = None) -> None:
+    def __init__(
+        self,
+        model_id: str,
+        path: Path,
+        settings: NemoSettings | None = None,
+        *,
+        decoding: DecodingSettings | None = None,
+        placement: Placement | None = None,
+    ) -> None:
         self.model_id = model_id
         self.path = path
         self.settings = settings or NemoSettings()
+        self.decoding = decoding or DecodingSettings()
+        self.placement = placement or Placement()
         self.files = read_model_files(path)
         options = ort.SessionOptions()
-        if self.settings.cpu_threads:
-            options.intra_op_num_threads = self.settings.cpu_threads
+        if self.placement.cpu_threads:
+            options.intra_op_num_threads = self.placement.cpu_threads
         try:
             self._session: ort.InferenceSession | None = ort.InferenceSession(
                 str(path / MODEL_FILE), sess_options=options, providers=["CPUExecutionProvider"]
@@ -183,7 +182,7 @@ class NemoCtcOnnxEngine:
                 f"Model {self.model_id!r} recognises only {self.files.language!r}; got {options.language!r}.",
                 param="language",
             )
-        vad = self.settings.vad_filter if options.vad_filter is None else options.vad_filter
+        vad = self.decoding.vad_filter if options.vad_filter is None else options.vad_filter
         info = TranscriptionInfo(
             language=self.files.language, duration=len(audio) / SAMPLE_RATE, model=self.model_id
         )
@@ -233,6 +232,18 @@ class NemoCtcOnnxEngine:
             no_speech_prob=float(np.exp(logprobs[:, self.files.blank_id]).mean()) if len(logprobs) else 1.0,
             tokens=tuple(t.id for t in tokens),
         )
+
+    def participant(self) -> AbstractContextManager[None]:
+        """ONNX Runtime calls are not batched across transcriptions: nothing to count."""
+        return nullcontext()
+
+    def describe(self) -> dict[str, Any]:
+        """Cutting, decoding and placement settings, JSON-ready."""
+        return {
+            "nemo": self.settings.model_dump(),
+            "vad_filter": self.decoding.vad_filter,
+            "placement": asdict(self.placement),
+        }
 
     def close(self) -> None:
         """Drop the ONNX Runtime session so its memory is freed."""

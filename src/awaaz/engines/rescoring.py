@@ -20,11 +20,13 @@ variant's acoustic score comes from); the ranking formula is the same, less ``ed
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from awaaz.lm.hypotheses import Hypothesis, RescoringSettings, best_hypothesis, scored_hypothesis
+from awaaz.config import RescoringSettings
+from awaaz.lm.hypotheses import Hypothesis, best_hypothesis, scored_hypothesis
 from awaaz.lm.ngram import NgramLM
 
 if TYPE_CHECKING:
@@ -67,6 +69,7 @@ class LMRescorer:
         self.settings = settings
         self.expander = expander
         """Adds lexicon variants to windows with unknown words (None: plain n-best rescoring)."""
+        self._counting = threading.Lock()  # generate runs in many threads at once
         self.expanded = 0
         """Rescored calls whose candidates included lexicon variants (statistics and tests)."""
         self.rescored = 0
@@ -124,13 +127,14 @@ class LMRescorer:
             hyps = self.hypotheses(result, length_penalty)
         else:
             hyps = [self._scored(c.text, c.acoustic, c.edits) for c in pool]
-            self.expanded += 1
-        if self.recorder is not None:
-            self.recorder.append(hyps)
         best = best_hypothesis(hyps, self.settings) if hyps else 0
         order = [best, *(i for i in range(len(hyps)) if i != best)]
-        self.rescored += 1
-        self.changed += best != 0
+        with self._counting:
+            if self.recorder is not None:
+                self.recorder.append(hyps)
+            self.expanded += pool is not None
+            self.rescored += 1
+            self.changed += best != 0
         if pool is None:
             return RescoredResult(
                 sequences=[result.sequences[i] for i in order],

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +14,13 @@ from faster_whisper import WhisperModel
 from faster_whisper.transcribe import Segment as FwSegment
 
 from awaaz.audio import Audio, duration_s
+from awaaz.config import DecodingSettings, LmSettings
+from awaaz.engines.base import Placement
 from awaaz.engines.batched import BatchingWhisper
 from awaaz.engines.rescoring import LMRescorer
 from awaaz.errors import InvalidParameterError, ModelLoadError
-from awaaz.lm.hypotheses import RescoringSettings
-from awaaz.lm.lexicon import LexiconSettings
+from awaaz.lm.hypotheses import Hypothesis
+from awaaz.lm.shipped import resolve_lm
 from awaaz.text.loops import collapse_loops
 from awaaz.types import Segment, TranscribeOptions, Transcription, TranscriptionInfo, Word
 from awaaz.whisper.devanagari import non_devanagari_token_ids, punctuation_token_ids
@@ -40,27 +43,14 @@ DEFAULT_HINDI_PROMPT = "यह हिंदी में बोला गया 
 
 
 @dataclass(frozen=True, slots=True)
-class WhisperSettings:
-    """How to load and run a Whisper CTranslate2 model.
+class WhisperGuards:
+    """What keeps the Whisper engine's Hindi output clean: its own defaults, not service settings.
 
-    The guard defaults (script guard, steering prompt, one decode per window bounded by the audio's length,
+    The defaults (script guard, steering prompt, one decode per window bounded by the audio's length,
     repetition penalty 1.1, loop collapser) were chosen on train clips: see docs/ACCURACY.md, "Devanagari and
-    loop guards (base model)".
+    loop guards (base model)"; :mod:`awaaz.evaluation.guards` measures the alternatives.
     """
 
-    device: str = "cpu"
-    compute_type: str = "int8"
-    cpu_threads: int = 0
-    num_workers: int = 1
-    beam_size: int = 5
-    vad_filter: bool = True
-    trim_windows: bool = True
-    """Cut each window's zero padding before the encoder (see :mod:`awaaz.whisper.windows`)."""
-    lm_path: Path | None = None
-    """An n-gram model (:mod:`awaaz.lm.ngram`) that rescores beam search's n-best; None: off."""
-    rescoring: RescoringSettings = field(default_factory=RescoringSettings)
-    lexicon: LexiconSettings = field(default_factory=LexiconSettings)
-    """Lexicon variants of hypotheses with unknown words (needs ``lm_path``; see engines.expansion)."""
     force_devanagari: bool = True
     """For language ``hi``, suppress every token that would write a letter of another script."""
     suppress_punctuation: bool = False
@@ -88,19 +78,37 @@ class WhisperSettings:
 class WhisperCT2Engine:
     """faster-whisper over a CTranslate2 Whisper model directory."""
 
-    def __init__(self, model_id: str, path: Path, settings: WhisperSettings) -> None:
+    def __init__(
+        self,
+        model_id: str,
+        path: Path,
+        *,
+        placement: Placement | None = None,
+        decoding: DecodingSettings | None = None,
+        lm: LmSettings | None = None,
+        guards: WhisperGuards | None = None,
+    ) -> None:
+        """Load the CTranslate2 Whisper model in ``path`` and build its stack of model wrappers once.
+
+        ``lm`` (None: no language model) names the n-gram model that rescores the beam's n-best
+        (``lm.model``: ``default``, ``none`` or a path) and how. From the model outwards the stack is: the
+        cross-request batcher (when ``placement.batch_size`` > 1), the LM rescorer, the window trimmer.
+        """
         self.model_id = model_id
         self.path = path
-        self.settings = settings
+        self.placement = placement or Placement()
+        self.decoding = decoding or DecodingSettings()
+        self.guards = guards or WhisperGuards()
+        self.lm_path = resolve_lm(lm.model) if lm is not None else None
         self.scope = VocabularyScope.read(path)
         """Set for a model whose vocabulary was pruned to one language (:mod:`awaaz.modeltools.prune`)."""
         try:
             self._model = WhisperModel(
                 str(path),
-                device=settings.device,
-                compute_type=settings.compute_type,
-                cpu_threads=settings.cpu_threads,
-                num_workers=settings.num_workers,
+                device=self.placement.device,
+                compute_type=self.placement.compute_type,
+                cpu_threads=self.placement.cpu_threads,
+                num_workers=self.placement.replicas,
                 local_files_only=True,
             )
         except (RuntimeError, ValueError, OSError) as exc:
@@ -109,18 +117,26 @@ class WhisperCT2Engine:
                 "holds a CTranslate2 Whisper model (model.bin, config.json, tokenizer.json) and that the "
                 "compute type suits the device."
             ) from exc
+        raw = self._model.model
+        # Innermost, under the rescorer and the trimmer: windows are trimmed first, so a batch holds windows
+        # of one length, and a batched generate call returns every request's own n-best.
+        self.batcher: BatchingWhisper | None = None
+        if self.placement.batch_size > 1:
+            self.batcher = BatchingWhisper(
+                raw, max_batch_size=self.placement.batch_size, max_wait_s=self.placement.batch_wait_s
+            )
+            self._model.model = self.batcher
         self.rescorer: LMRescorer | None = None
-        if settings.lm_path is not None:
-            self.rescorer = self._install_rescorer(settings.lm_path, settings.rescoring, settings.lexicon)
-        if settings.trim_windows:
+        if lm is not None and self.lm_path is not None:
+            self.rescorer = self._install_rescorer(raw, self.lm_path, lm)
+        if self.decoding.trim_windows:
             self._model.model = WindowTrimmer(self._model.model)
         self._hindi_suppress = self._build_hindi_suppression()
-        prompt = settings.hindi_prompt
+        prompt = self.guards.hindi_prompt
         self._steering_tokens = len(self._model.hf_tokenizer.encode(" " + prompt).ids) + 1 if prompt else 0
 
-    def _install_rescorer(
-        self, lm_path: Path, settings: RescoringSettings, lexicon: LexiconSettings
-    ) -> LMRescorer:
+    def _install_rescorer(self, raw: Any, lm_path: Path, settings: LmSettings) -> LMRescorer:
+        """Put the rescorer around the model; lexicon variants are scored on ``raw``, the unbatched model."""
         from awaaz.engines.expansion import CandidateExpander
         from awaaz.lm.lexicon import LexiconCorrector
         from awaaz.lm.ngram import LanguageModelError, NgramLM
@@ -136,12 +152,14 @@ class WhisperCT2Engine:
             return str(tokenizer.decode([i for i in ids if i < eot]))
 
         expander = None
-        if lexicon.enabled:
-            expander = CandidateExpander(self._model.model, LexiconCorrector(lm, lexicon), tokenizer)
+        if settings.lexicon.enabled:
+            expander = CandidateExpander(raw, LexiconCorrector(lm, settings.lexicon), tokenizer)
         hindi = tokenizer.token_to_id(
             language_token("hi")
         )  # the LM is Hindi: other languages' windows pass through
-        rescorer = LMRescorer(self._model.model, lm, decode, settings, expander, language_token=hindi)
+        rescorer = LMRescorer(
+            self._model.model, lm, decode, settings.rescoring, expander, language_token=hindi
+        )
         self._model.model = rescorer
         log.info(
             "%s: n-best rescoring with %s (%s n-grams), lexicon variants %s",
@@ -157,11 +175,11 @@ class WhisperCT2Engine:
         eot = tokenizer.token_to_id(EOT)
         vocabulary = [tokenizer.id_to_token(i) or "" for i in range(eot)]
         ids: set[int] = set()
-        if self.settings.force_devanagari:
+        if self.guards.force_devanagari:
             ids.update(non_devanagari_token_ids(vocabulary, eot))
             log.info("Devanagari guard: %d of %d text tokens suppressed for language hi", len(ids), eot)
-        if self.settings.suppress_punctuation:
-            ids.update(punctuation_token_ids(vocabulary, eot, frozenset(self.settings.kept_punctuation)))
+        if self.guards.suppress_punctuation:
+            ids.update(punctuation_token_ids(vocabulary, eot, frozenset(self.guards.kept_punctuation)))
         return sorted(ids)
 
     @property
@@ -171,7 +189,7 @@ class WhisperCT2Engine:
 
     def transcribe(self, audio: Audio, options: TranscribeOptions) -> Transcription:
         """Start a transcription; segments are decoded as the returned iterator is consumed."""
-        kwargs = self._decode_kwargs(options, duration_s(audio))
+        kwargs = self.decode_kwargs(options, duration_s(audio))
         fw_segments, fw_info = self._model.transcribe(audio, **kwargs)
         info = TranscriptionInfo(
             language=fw_info.language,
@@ -179,17 +197,17 @@ class WhisperCT2Engine:
             language_probability=float(fw_info.language_probability),
             model=self.model_id,
         )
-        return Transcription(info=info, segments=_convert(fw_segments, self.settings.collapse_loops))
+        return Transcription(info=info, segments=_convert(fw_segments, self.guards.collapse_loops))
 
     def _steering_prompt(self, options: TranscribeOptions) -> str | None:
         """The Hindi prompt for every window, unless the caller brought a prompt of their own."""
         if options.prompt or options.language != "hi":
             return None
-        return self.settings.hindi_prompt or None
+        return self.guards.hindi_prompt or None
 
     def _max_new_tokens(self, options: TranscribeOptions, duration: float) -> int | None:
         """The per-window token bound that follows from the audio's duration, or None for the model's own."""
-        rate = self.settings.max_tokens_per_second
+        rate = self.guards.max_tokens_per_second
         if rate is None:
             return None
         bound = math.ceil(rate * min(duration, WINDOW_S)) + MIN_NEW_TOKENS
@@ -219,7 +237,9 @@ class WhisperCT2Engine:
             )
         return own
 
-    def _decode_kwargs(self, options: TranscribeOptions, duration: float) -> dict[str, Any]:
+    def decode_kwargs(self, options: TranscribeOptions, duration: float) -> dict[str, Any]:
+        """The faster-whisper ``transcribe`` arguments for ``options`` and audio of ``duration`` seconds
+        (the benchmark gives the same ones to other servers)."""
         if not 0.0 <= options.temperature <= 1.0:
             raise InvalidParameterError("temperature must be between 0 and 1.", param="temperature")
         language = self._checked_scope(options)
@@ -232,16 +252,16 @@ class WhisperCT2Engine:
         temperatures = tuple(t for t in TEMPERATURE_FALLBACK if t >= options.temperature) or (
             options.temperature,
         )
-        if not self.settings.temperature_fallback:
+        if not self.guards.temperature_fallback:
             temperatures = (options.temperature,)
         suppress: list[int] = [-1]
         if language == "hi":
             suppress += self._hindi_suppress
-        vad = self.settings.vad_filter if options.vad_filter is None else options.vad_filter
+        vad = self.decoding.vad_filter if options.vad_filter is None else options.vad_filter
         return {
             "language": language,
             "task": options.task,
-            "beam_size": options.beam_size or self.settings.beam_size,
+            "beam_size": options.beam_size or self.decoding.beam_size,
             "temperature": temperatures,
             "initial_prompt": options.prompt or None,
             "hotwords": self._steering_prompt(options),
@@ -249,9 +269,9 @@ class WhisperCT2Engine:
             "vad_filter": vad,
             "suppress_tokens": suppress,
             "condition_on_previous_text": False,
-            "compression_ratio_threshold": self.settings.compression_ratio_threshold,
-            "no_repeat_ngram_size": self.settings.no_repeat_ngram_size,
-            "repetition_penalty": self.settings.repetition_penalty,
+            "compression_ratio_threshold": self.guards.compression_ratio_threshold,
+            "no_repeat_ngram_size": self.guards.no_repeat_ngram_size,
+            "repetition_penalty": self.guards.repetition_penalty,
             "max_new_tokens": self._max_new_tokens(options, duration),
         }
 
@@ -261,21 +281,35 @@ class WhisperCT2Engine:
         if model is not None:
             model.model.unload_model()
 
-    def enable_batching(self, max_batch_size: int, max_wait_s: float) -> BatchingWhisper:
-        """Batch the model calls of concurrent transcriptions (see :mod:`awaaz.engines.batched`).
+    def participant(self) -> AbstractContextManager[None]:
+        """Count one transcription as running, so batches wait for it to join (see :mod:`.batched`)."""
+        return self.batcher.participant() if self.batcher is not None else nullcontext()
 
-        Idempotent: the first call wraps the model, later calls return the same wrapper.
-        """
-        # Innermost, under the trimmer and the rescorer: windows are trimmed first, so a batch holds windows
-        # of one length, and a batched generate call returns every request's own n-best.
-        holder: Any = self._model
-        while isinstance(holder.model, WindowTrimmer | LMRescorer):
-            holder = holder.model
-        model = holder.model
-        if not isinstance(model, BatchingWhisper):
-            model = BatchingWhisper(model, max_batch_size=max_batch_size, max_wait_s=max_wait_s)
-            holder.model = model
-        return model
+    def describe(self) -> dict[str, Any]:
+        """Placement, decoding, LM and guard settings, JSON-ready."""
+        lm: dict[str, Any] = {"path": None if self.lm_path is None else str(self.lm_path)}
+        if self.rescorer is not None:
+            lm["rescoring"] = self.rescorer.settings.model_dump()
+            lm["lexicon"] = (
+                None if self.rescorer.expander is None else self.rescorer.expander.settings.model_dump()
+            )
+        return {
+            "placement": asdict(self.placement),
+            "decoding": self.decoding.model_dump(),
+            "lm": lm,
+            "guards": asdict(self.guards),
+        }
+
+    @property
+    def rescores(self) -> bool:
+        """True when a language model rescores the n-best."""
+        return self.rescorer is not None
+
+    def record_hypotheses(self, sink: list[list[Hypothesis]] | None) -> None:
+        """Append every rescored window's scored hypotheses to ``sink`` (``awaaz lm tune``)."""
+        if self.rescorer is None:
+            raise InvalidParameterError(f"Model {self.model_id!r} runs without a language model.")
+        self.rescorer.recorder = sink
 
 
 def _clean_text(text: str, collapse: bool) -> str:

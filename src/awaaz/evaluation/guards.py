@@ -15,13 +15,11 @@ from typing import Annotated, Any
 
 import typer
 
-from awaaz.config import get_settings
-from awaaz.engines.factory import whisper_settings
-from awaaz.engines.whisper_ct2 import DEFAULT_HINDI_PROMPT, WhisperSettings
-from awaaz.evaluation.engine import build_engine
+from awaaz.engines.whisper_ct2 import DEFAULT_HINDI_PROMPT, WhisperGuards
 from awaaz.evaluation.manifest import ManifestEntry, read_manifests
 from awaaz.evaluation.report import EvalReport, Summary
 from awaaz.evaluation.run import evaluate
+from awaaz.models.loading import load_engine
 from awaaz.text.loops import collapse_loops
 from awaaz.text.metrics import score_utterance
 from awaaz.text.script import is_devanagari_text
@@ -97,11 +95,11 @@ VARIANTS: dict[str, dict[str, Any]] = {
 """Each variant's changes to :data:`ORIGINAL_GUARDS`."""
 
 
-def variant_settings(name: str, base: WhisperSettings) -> WhisperSettings:
-    """``base`` with the original guards, changed as variant ``name`` says."""
+def variant_guards(name: str) -> WhisperGuards:
+    """The original guards, changed as variant ``name`` says."""
     if name not in VARIANTS:
         raise typer.BadParameter(f"unknown variant {name!r}; known: {', '.join(VARIANTS)}.")
-    return dataclasses.replace(base, **{**ORIGINAL_GUARDS, **VARIANTS[name]})
+    return WhisperGuards(**{**ORIGINAL_GUARDS, **VARIANTS[name]})
 
 
 def collapsed(report: EvalReport) -> Summary:
@@ -185,10 +183,9 @@ def sweep(
     """Decode the same clips with each guard variant and print a Markdown table of the results."""
     entries = read_manifests(manifests, split=split, limit=limit)
     _refuse_eval_splits(entries)
-    base = whisper_settings(get_settings())
     rows = []
     for name in variants or list(VARIANTS):
-        engine = build_engine(model, whisper=variant_settings(name, base))
+        engine = load_engine(model, guards=variant_guards(name))
         try:
             report = evaluate(engine, entries, desc=name)
         finally:

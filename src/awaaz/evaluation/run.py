@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
 
 from tqdm import tqdm
 
 from awaaz.audio import Audio, decode_audio, duration_s
+from awaaz.config import LongFormSettings
 from awaaz.engines.base import Engine
 from awaaz.evaluation.manifest import ManifestEntry
 from awaaz.evaluation.report import EvalReport, UtteranceResult
-from awaaz.longform.transcribe import LongFormSettings, transcribe_long
+from awaaz.longform.transcribe import transcribe_long
 from awaaz.text.loops import collapse_loops
 from awaaz.text.metrics import score_corpus, score_utterance
 from awaaz.text.script import is_devanagari_text
@@ -27,20 +26,13 @@ def has_loop(text: str) -> bool:
     return collapse_loops(text) != " ".join(text.split())
 
 
-def engine_settings(engine: Engine) -> dict[str, Any]:
-    """The engine's settings as a dict, when it exposes a dataclass ``settings`` (for the report)."""
-    settings = getattr(engine, "settings", None)
-    if settings is not None and dataclasses.is_dataclass(settings) and not isinstance(settings, type):
-        return {k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(settings).items()}
-    return {}
-
-
 def evaluate(
     engine: Engine,
     entries: Sequence[ManifestEntry],
     options: TranscribeOptions | None = None,
     *,
     longform: LongFormSettings | None = None,
+    workers: int = 1,
     postprocess: Callable[[str], str] | None = None,
     load_audio: Callable[[Path], Audio] = decode_audio,
     clock: Callable[[], float] = time.perf_counter,
@@ -60,7 +52,7 @@ def evaluate(
     for entry in entries:
         audio = load_audio(entry.audio)
         start, cpu_start = clock(), time.process_time()
-        raw = transcribe_long(engine, [audio], options, longform).collect().text
+        raw = transcribe_long(engine, [audio], options, longform, workers=workers).collect().text
         timing = (clock() - start, time.process_time() - cpu_start)
         scorer.add(str(entry.audio), entry.split, duration_s(audio), raw, entry.text, timing)
     return _report(engine, entries, scorer.results)
@@ -88,6 +80,7 @@ def evaluate_concatenated(
     options: TranscribeOptions | None = None,
     *,
     longform: LongFormSettings | None = None,
+    workers: int = 1,
     load_audio: Callable[[Path], Audio] = decode_audio,
     clock: Callable[[], float] = time.perf_counter,
     progress: bool = True,
@@ -111,7 +104,7 @@ def evaluate_concatenated(
                 yield audio
 
         start, cpu_start = clock(), time.process_time()
-        raw = transcribe_long(engine, blocks(), options, longform).collect().text
+        raw = transcribe_long(engine, blocks(), options, longform, workers=workers).collect().text
         name = f"{group[0].audio} +{len(group) - 1} clips"
         reference = " ".join(e.text for e in group)
         timing = (clock() - start, time.process_time() - cpu_start)
@@ -166,5 +159,5 @@ def _report(engine: Engine, entries: Sequence[ManifestEntry], results: list[Utte
         model=engine.model_id,
         results=results,
         manifests=list(dict.fromkeys(str(e.manifest) for e in entries)),
-        engine_settings=engine_settings(engine),
+        engine_settings=engine.describe(),
     )

@@ -14,23 +14,11 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from awaaz.config import RescoringSettings
 from awaaz.lm.ngram import NgramLM
 from awaaz.text.normalize import normalize_hindi
 
 LN10 = math.log(10.0)
-
-
-@dataclass(frozen=True, slots=True)
-class RescoringSettings:
-    """How much the language model counts (chosen on train-split dev clips, see docs/ACCURACY.md)."""
-
-    weight: float = 0.5
-    word_bonus: float = 2.0
-    n_best: int = 5
-    edit_cost: float = 6.0
-    """Charged per lexicon edit of a variant that was not rescored acoustically (see expansion)."""
-    unknown_penalty: float = 20.0
-    """Charged per word the LM does not know (ln units, like the acoustic score)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,39 +27,12 @@ from dataclasses import dataclass
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
+from awaaz.config import LexiconSettings
 from awaaz.lm.ngram import BOS, EOS, NgramLM
 
 LN10 = math.log(10.0)
 SPLIT_EDITS = 1.0
 """A split into two known words costs as much as one edit."""
-
-
-@dataclass(frozen=True, slots=True)
-class LexiconSettings:
-    """How many variants, and how far from the hypothesis they may go (chosen on dev clips)."""
-
-    variants: int = 4
-    """Variants per corrected hypothesis; 0 turns lexicon expansion off."""
-    align: bool = False
-    """Score every candidate by forced alignment (better spelling, about 2-3x the decoding time); when
-    False a variant keeps its source hypothesis's beam score and pays ``edit_cost`` per edit instead."""
-    sources: int = 3
-    """How many of the n-best hypotheses, best first, are corrected."""
-    max_distance: int = 2
-    """Most edits between an unknown word and a replacement (1 for words of three letters or fewer)."""
-    distance_cost: float = 2.0
-    """ln-probability units charged per edit while ranking variants."""
-    neighbours: int = 30
-    """Most replacements considered per unknown word."""
-    beam: int = 10
-    """Partial sentences kept by the variant search."""
-    unknown_cost: float = 4.0
-    """ln-probability units charged for keeping an unknown word, so the search prefers variants that replace
-    every unknown word it can over ones that fix a single word (the rescorer has the last say)."""
-
-    @property
-    def enabled(self) -> bool:
-        return self.variants > 0 and self.sources > 0
 
 
 @dataclass(frozen=True, slots=True)

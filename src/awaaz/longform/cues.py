@@ -12,24 +12,11 @@ import dataclasses
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
+from awaaz.config import CueSettings
 from awaaz.types import Segment, Word
 
 MIN_PAUSE_S = 0.2
 """A gap between words at least this long is a pause worth cutting at."""
-
-
-@dataclass(frozen=True, slots=True)
-class CueSettings:
-    """Subtitle limits (the common broadcast rule: 2 lines of 42 characters, about 7 s)."""
-
-    max_s: float = 7.0
-    line_chars: int = 42
-    lines: int = 2
-
-    @property
-    def max_chars(self) -> int:
-        """Characters in a full cue, the line break counted as a space."""
-        return self.line_chars * self.lines
 
 
 @dataclass(frozen=True, slots=True)

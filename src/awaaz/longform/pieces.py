@@ -1,14 +1,14 @@
 """Cut a stream of audio blocks into pieces of speech the model decodes well, holding little in memory.
 
 Silero VAD gives each 32 ms frame a probability of speech. A piece starts just before speech and is cut
-between ``min_piece_s`` and ``max_piece_s`` later, at the quietest moment of that window: where the speech
+between ``min_piece_s`` and ``piece_s`` later, at the quietest moment of that window: where the speech
 probability, averaged over about 0.3 s, is lowest (the deepest pause, or in speech that never pauses the
 softest join between words), the later of two about equally quiet points. Silence at either side of a cut is
 left out, but for ``pad_s`` of context. The VAD runs on a buffer of about ``block_s`` seconds at a time; a
 piece whose window reaches past the buffer is carried over, with the audio after it, into the next one. So
 memory is one buffer and one piece, whatever the duration of the stream.
 
-Audio no longer than ``whole_max_s`` is one piece, decoded whole as a clip, exactly as before long-form
+Audio no longer than ``whole_s`` is one piece, decoded whole as a clip, exactly as before long-form
 support existed. The limits were chosen on the dev clips carved from train and on train news joined into
 long recordings (docs/ACCURACY.md, "Long recordings"): 15 s pieces beat 10 s and 20 s ones, and the
 deepest pause beat the latest one.
@@ -22,28 +22,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from awaaz.audio import Audio
+from awaaz.config import PieceSettings
 from awaaz.longform.vad import FRAME, SPEECH, Probabilities, smoothed, speech_probabilities
 from awaaz.types import SAMPLE_RATE
 
 LATE_BONUS = 0.05
 """Added to the smoothed speech probability of the window's first frame, falling to 0 at its last: of two
 equally quiet points the later is cut at, so pieces stay long."""
-
-
-@dataclass(frozen=True, slots=True)
-class PieceSettings:
-    """How long audio is cut."""
-
-    max_piece_s: float = 15.0
-    """Longest piece, its padding included."""
-    min_piece_s: float = 3.0
-    """A cut is looked for no sooner than this after a piece starts."""
-    whole_max_s: float = 20.0
-    """Audio up to this long is decoded whole, as one clip (the model was trained on clips of up to 22 s)."""
-    pad_s: float = 0.2
-    """Audio kept before the first and after the last speech of a piece."""
-    block_s: float = 60.0
-    """Audio the VAD looks at in one go; bounds memory, with one carried piece."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +60,7 @@ class PiecePlanner:
         self.samples_seen = 0
         """Samples of the stream read so far."""
         frames_per_s = SAMPLE_RATE / FRAME
-        self._max = int(settings.max_piece_s * frames_per_s)
+        self._max = int(settings.piece_s * frames_per_s)
         self._min = min(self._max, int(settings.min_piece_s * frames_per_s))
         self._pad = round(settings.pad_s * frames_per_s)
 
@@ -96,7 +81,7 @@ class PiecePlanner:
             yield from found
             parts, held, offset = [buffer[consumed:]], buffer.shape[0] - consumed, offset + consumed
         buffer = _joined(parts)
-        if offset == 0 and buffer.shape[0] <= self.settings.whole_max_s * SAMPLE_RATE:
+        if offset == 0 and buffer.shape[0] <= self.settings.whole_s * SAMPLE_RATE:
             if buffer.shape[0]:
                 yield Piece(0, buffer, whole=True)
             return

@@ -22,17 +22,18 @@ import logging
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TypeVar
 
 import numpy as np
 
 from awaaz.audio import Audio
+from awaaz.config import LongFormSettings
 from awaaz.engines.base import Engine
 from awaaz.errors import TranscriptionTimeoutError
-from awaaz.longform.cues import CueSettings, split_cues
+from awaaz.longform.cues import split_cues
 from awaaz.longform.memory import release_free_memory
-from awaaz.longform.pieces import Piece, PiecePlanner, PieceSettings
+from awaaz.longform.pieces import Piece, PiecePlanner
 from awaaz.longform.vad import (
     FRAME,
     Probabilities,
@@ -47,28 +48,6 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-
-@dataclass(frozen=True, slots=True)
-class LongFormSettings:
-    """How audio of any length is cut, decoded and split into cues."""
-
-    pieces: PieceSettings = field(default_factory=PieceSettings)
-    cues: CueSettings = field(default_factory=CueSettings)
-    recover_gap_s: float = 1.0
-    """A piece whose text ends at least this long before the piece does may have lost words."""
-    recover_min_speech_s: float = 0.5
-    """... and has, when the VAD finds this much speech in the rest: the rest is decoded again."""
-    max_recoveries: int = 8
-    """Most re-decodes of one piece."""
-    min_words_per_s: float = 1.4
-    """A piece whose text has fewer words per second of speech (about a third of normal speech) lost some."""
-    max_splits: int = 2
-    """How many times a piece that lost words may be halved."""
-    min_checked_speech_s: float = 3.0
-    """Pieces with less speech than this are too short for a words-per-second check to mean anything."""
-    workers: int = 1
-    """Pieces decoded at once (the model's replicas run them in parallel)."""
 
 
 @dataclass(slots=True)
@@ -86,13 +65,15 @@ def transcribe_long(
     *,
     duration_hint: float | None = None,
     should_stop: Callable[[], bool] | None = None,
+    workers: int = 1,
 ) -> Transcription:
     """Start transcribing the 16 kHz mono ``blocks`` (read lazily); segments come as pieces finish.
 
     ``info.duration`` is ``duration_hint`` (or 0) until the last segment has been produced, then the
     duration of the audio read; ``info.language`` is the requested language, or the one detected in the
-    first piece. ``should_stop`` is polled before each model call and each segment; once it returns True
-    the work ends with :class:`~awaaz.errors.TranscriptionTimeoutError`.
+    first piece. Pieces are decoded ``workers`` at a time. ``should_stop`` is polled before each model
+    call and each segment; once it returns True the work ends with
+    :class:`~awaaz.errors.TranscriptionTimeoutError`.
     """
     info = TranscriptionInfo(
         language=options.language or "", duration=duration_hint or 0.0, model=engine.model_id
@@ -100,7 +81,9 @@ def transcribe_long(
     transcription = Transcription(info=info, segments=iter(()))
     planner = PiecePlanner(settings.pieces)
     stop = should_stop or (lambda: False)
-    transcription.segments = _segments(engine, planner, blocks, options, settings, transcription, stop)
+    transcription.segments = _segments(
+        engine, planner, blocks, options, settings, transcription, stop, workers
+    )
     return transcription
 
 
@@ -112,6 +95,7 @@ def _segments(
     settings: LongFormSettings,
     transcription: Transcription,
     should_stop: Callable[[], bool],
+    workers: int,
 ) -> Iterator[Segment]:
     index = pieces = recoveries = 0
     first_info: TranscriptionInfo | None = None
@@ -119,7 +103,7 @@ def _segments(
     def decode(piece: Piece) -> _Decoded:
         return decode_piece(engine, piece, options, settings, should_stop)
 
-    for decoded in ordered_map(decode, planner.pieces(blocks), settings.workers):
+    for decoded in ordered_map(decode, planner.pieces(blocks), workers):
         if first_info is None and decoded.info is not None:
             first_info = decoded.info
         pieces += 1

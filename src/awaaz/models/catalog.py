@@ -30,7 +30,8 @@ class ModelSpec:
     """Given the model cache directory, return the model's directory (assembling it if needed)."""
     builtin: bool = True
     compute_type: str | None = None
-    """CTranslate2 compute type for this model, overriding ``settings.compute_type`` (None: the setting)."""
+    """CTranslate2 compute type for this model, overriding ``settings.runtime.compute_type`` (None: the
+    setting)."""
 
 
 def _registered_spec(model: RegisteredModel) -> ModelSpec:
@@ -82,7 +83,7 @@ class ModelCatalog:
     def __init__(self, settings: Settings, extra: tuple[ModelSpec, ...] = ()) -> None:
         self._settings = settings
         self._fixed = {spec.id: spec for spec in (*BUILTIN_MODELS, *extra)}
-        self.registry = ModelRegistry(settings.model_dir)
+        self.registry = ModelRegistry(settings.models.model_dir)
         self._registered: dict[str, ModelSpec] = {}
         self._registry_stamp: tuple[int, int] | None = None
 
@@ -125,7 +126,7 @@ class ModelCatalog:
     @property
     def default_id(self) -> str:
         """The id used when a request names no model."""
-        return self._settings.default_model
+        return self._settings.models.default_model
 
     def list(self) -> list[ModelSpec]:
         """Every known model, the default first."""
@@ -136,6 +137,10 @@ class ModelCatalog:
         if not name or name in OPENAI_ALIASES:
             return self.default_id
         return name
+
+    def knows(self, name: str | None) -> bool:
+        """True when ``name`` (or the default, for None) is a model of the catalog."""
+        return self.resolve_id(name) in self._specs
 
     def get(self, name: str | None) -> ModelSpec:
         """Return the spec for ``name`` or raise :class:`ModelNotFoundError` listing what exists."""
@@ -150,4 +155,4 @@ class ModelCatalog:
 
     def prepare(self, name: str | None) -> Path:
         """Make sure the model's files are in the cache and return their directory."""
-        return self.get(name).prepare(self._settings.model_dir)
+        return self.get(name).prepare(self._settings.models.model_dir)

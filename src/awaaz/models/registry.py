@@ -32,10 +32,10 @@ class RegisteredModel:
     id: str
     engine: str
     path: str
-    """Model directory; a relative path is relative to the model directory (``settings.model_dir``)."""
+    """Model directory; a relative path is relative to the model directory (``settings.models.model_dir``)."""
     description: str = ""
     compute_type: str | None = None
-    """CTranslate2 compute type for ``whisper-ct2`` models (overrides ``settings.compute_type``)."""
+    """CTranslate2 compute type for ``whisper-ct2`` models (overrides ``settings.runtime.compute_type``)."""
     source: str = ""
     """Where the files came from (``hf:Systran/faster-whisper-small``, ``quantize:nemo-hi``...)."""
     extra: dict[str, Any] = field(default_factory=dict)

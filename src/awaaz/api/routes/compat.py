@@ -18,6 +18,6 @@ async def transcribe(
     settings: ConfigDep, service: ServiceDep, file: Annotated[UploadFile, File()]
 ) -> dict[str, str]:
     """Transcribe Hindi audio of any supported format and length within the limits."""
-    data = await read_upload(file, settings.max_upload_bytes)
+    data = await read_upload(file, settings.limits.max_upload_bytes)
     result = await service.transcribe(data, TranscribeOptions(language="hi"))
     return {"transcription": result.text}

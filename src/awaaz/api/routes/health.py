@@ -22,6 +22,8 @@ async def health() -> dict[str, str]:
 @router.get("/ready")
 async def ready(settings: ConfigDep, models: ModelsDep) -> dict[str, Any]:
     """Readiness: the default model is loaded and requests will be served without a load delay."""
-    if not models.is_loaded(settings.default_model):
-        raise NotReadyError(f"The default model {settings.default_model!r} is still loading. Retry shortly.")
+    if not models.is_loaded(settings.models.default_model):
+        raise NotReadyError(
+            f"The default model {settings.models.default_model!r} is still loading. Retry shortly."
+        )
     return {"status": "ready", "models": models.loaded_ids()}

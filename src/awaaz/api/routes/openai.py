@@ -74,7 +74,7 @@ async def create_transcription(
         model_id = models.catalog.get(model).id
     except ModelNotFoundError as exc:
         raise InvalidParameterError(exc.message, param="model") from exc
-    data = await read_upload(file, settings.max_upload_bytes)
+    data = await read_upload(file, settings.limits.max_upload_bytes)
     options = TranscribeOptions(
         language=language or "hi",
         prompt=prompt,

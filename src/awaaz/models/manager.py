@@ -15,9 +15,8 @@ from dataclasses import dataclass
 
 from awaaz.config import Settings
 from awaaz.engines.base import Engine
-from awaaz.engines.factory import load_engine
-from awaaz.errors import AwaazError, ModelLoadError
 from awaaz.models.catalog import ModelCatalog
+from awaaz.models.loading import load_engine
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +40,14 @@ class ModelManager:
         catalog: ModelCatalog | None = None,
         *,
         clock: Callable[[], float] = time.monotonic,
+        loader: Callable[[str], Engine] | None = None,
     ) -> None:
+        """``loader`` builds the engine of a catalog id (default: :func:`~awaaz.models.loading.load_engine`
+        with these settings and this catalog)."""
         self.settings = settings
         self.catalog = catalog or ModelCatalog(settings)
         self._clock = clock
+        self._loader = loader or self._load
         self._loaded: dict[str, _Loaded] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
@@ -54,7 +57,7 @@ class ModelManager:
     @property
     def ttl_s(self) -> float | None:
         """Idle seconds before a model unloads, or None when models never unload."""
-        ttl = self.settings.model_ttl_s
+        ttl = self.settings.models.model_ttl_s
         return None if ttl < 0 else ttl
 
     def _lock_for(self, model_id: str) -> threading.Lock:
@@ -94,7 +97,7 @@ class ModelManager:
                 entry = self._loaded.get(spec.id)
                 if entry is not None:
                     return self._touch(entry, hold)
-            engine = self._load(spec.id, spec.engine, spec.compute_type)
+            engine = self._loader(spec.id)
             with self._guard:
                 entry = self._loaded[spec.id] = _Loaded(engine)
                 self._start_sweeper()
@@ -106,15 +109,8 @@ class ModelManager:
             entry.users += 1
         return entry.engine
 
-    def _load(self, model_id: str, engine_name: str, compute_type: str | None) -> Engine:
-        log.info("loading model %s", model_id)
-        try:
-            path = self.catalog.prepare(model_id)
-            return load_engine(engine_name, model_id, path, self.settings, compute_type=compute_type)
-        except AwaazError:
-            raise
-        except Exception as exc:  # an engine library may fail in ways of its own; report, don't crash
-            raise ModelLoadError(f"Model {model_id!r} failed to load: {exc}") from exc
+    def _load(self, model_id: str) -> Engine:
+        return load_engine(model_id, self.settings, catalog=self.catalog)
 
     def unload_idle(self) -> list[str]:
         """Unload every model idle for longer than the TTL, except the default and those in use."""

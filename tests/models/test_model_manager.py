@@ -8,26 +8,18 @@ from typing import Any
 
 import pytest
 
-from awaaz.audio import Audio
 from awaaz.config import Settings
-from awaaz.engines import manager as manager_module
-from awaaz.engines.manager import ModelManager
 from awaaz.errors import ModelLoadError
+from awaaz.models import loading
 from awaaz.models.catalog import ModelCatalog, ModelSpec
+from awaaz.models.manager import ModelManager
 from awaaz.models.registry import RegisteredModel
-from awaaz.types import TranscribeOptions, Transcription, TranscriptionInfo
+from tests.fakes import FakeEngine
 
 
-class FakeEngine:
+class NamedEngine(FakeEngine):
     def __init__(self, model_id: str) -> None:
         self.model_id = model_id
-        self.closed = False
-
-    def transcribe(self, _audio: Audio, _options: TranscribeOptions) -> Transcription:
-        return Transcription(TranscriptionInfo(language="hi", duration=0.0, model=self.model_id), iter(()))
-
-    def close(self) -> None:
-        self.closed = True
 
 
 class Clock:
@@ -48,18 +40,18 @@ def _spec(model_id: str, engine: str = "fake") -> ModelSpec:
 def loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     loaded: list[str] = []
 
-    def fake_load(engine: str, model_id: str, _path: Path, _settings: Settings, **_: Any) -> FakeEngine:
+    def fake_load(engine: str, model_id: str, _path: Path, _settings: Settings, **_: Any) -> NamedEngine:
         if engine == "broken":
             raise RuntimeError("CUDA out of memory")
         loaded.append(model_id)
-        return FakeEngine(model_id)
+        return NamedEngine(model_id)
 
-    monkeypatch.setattr(manager_module, "load_engine", fake_load)
+    monkeypatch.setattr(loading, "build_engine", fake_load)
     return loaded
 
 
 def _manager(tmp_path: Path, ttl: float, clock: Clock) -> ModelManager:
-    settings = Settings(model_dir=tmp_path, default_model="a", model_ttl_s=ttl)
+    settings = Settings.of(model_dir=tmp_path, default_model="a", model_ttl_s=ttl)
     catalog = ModelCatalog(settings, extra=(_spec("a"), _spec("b"), _spec("c"), _spec("bad", "broken")))
     return ModelManager(settings, catalog, clock=clock)
 
@@ -139,7 +131,7 @@ def test_concurrent_first_requests_load_once(tmp_path: Path, loads: list[str]) -
 
 @pytest.mark.usefixtures("loads")
 def test_the_sweeper_unloads_in_the_background(tmp_path: Path) -> None:
-    settings = Settings(model_dir=tmp_path, default_model="a", model_ttl_s=0)
+    settings = Settings.of(model_dir=tmp_path, default_model="a", model_ttl_s=0)
     models = ModelManager(settings, ModelCatalog(settings, extra=(_spec("a"), _spec("b"))))
     engine = models.get("b")  # starts the sweeper, which runs every second for this TTL
     for _ in range(60):
@@ -151,7 +143,7 @@ def test_the_sweeper_unloads_in_the_background(tmp_path: Path) -> None:
 
 
 def test_registered_nemo_model_loads_through_the_real_factory(tmp_path: Path, tiny_nemo_dir: Any) -> None:
-    settings = Settings(model_dir=tmp_path, vad_filter=False)
+    settings = Settings.of(model_dir=tmp_path, vad_filter=False)
     catalog = ModelCatalog(settings)
     catalog.register(RegisteredModel(id="tiny-nemo", engine="nemo-ctc-onnx", path=str(tiny_nemo_dir[0])))
     models = ModelManager(settings, catalog)

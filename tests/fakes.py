@@ -1,0 +1,44 @@
+"""The tests' one fake engine: every stand-in for a model derives from it and says only what it hears."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any
+
+from awaaz.audio import Audio
+from awaaz.types import SAMPLE_RATE, Segment, TranscribeOptions, Transcription, TranscriptionInfo
+
+
+class FakeEngine:
+    """Implements the :class:`~awaaz.engines.base.Engine` protocol around :meth:`answer`.
+
+    Subclasses override :meth:`answer` (the segments heard in some audio) or, to control how segments are
+    produced over time, :meth:`transcribe` itself.
+    """
+
+    model_id: str = "fake"
+    closed: bool = False
+
+    def answer(self, audio: Audio, options: TranscribeOptions) -> Iterable[Segment]:  # noqa: ARG002
+        """The segments heard in ``audio``: nothing, unless a subclass says otherwise."""
+        return ()
+
+    def transcribe(self, audio: Audio, options: TranscribeOptions) -> Transcription:
+        """A transcription whose segments are :meth:`answer`'s, produced lazily."""
+        info = TranscriptionInfo(
+            language=options.language or "hi", duration=audio.shape[0] / SAMPLE_RATE, model=self.model_id
+        )
+        return Transcription(info=info, segments=iter(self.answer(audio, options)))
+
+    def participant(self) -> AbstractContextManager[None]:
+        """Fakes do not batch."""
+        return nullcontext()
+
+    def describe(self) -> dict[str, Any]:
+        """What a report says of the engine."""
+        return {"fake": type(self).__name__}
+
+    def close(self) -> None:
+        """Remember that the engine was closed."""
+        self.closed = True
