@@ -11,6 +11,8 @@ import av
 import numpy as np
 import pytest
 
+from awaaz.config import Settings
+from awaaz.models.catalog import ModelCatalog
 from tests.engines.tiny_nemo import TinyWeights, build_model_dir
 
 REPO = Path(__file__).resolve().parents[1]
@@ -114,15 +116,25 @@ def default_model_path(model_dir: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def settings(model_dir: Path) -> object:
-    """Settings pointing at the session's model cache."""
-    from awaaz.config import Settings
-
-    return Settings.of(model_dir=model_dir)
-
-
-@pytest.fixture(scope="session")
 def tiny_nemo_dir(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, TinyWeights]:
     """A ``nemo-ctc-onnx`` model directory with random weights, and those weights."""
     path = tmp_path_factory.mktemp("tiny-nemo") / "model"
     return path, build_model_dir(path)
+
+
+@pytest.fixture(scope="session")
+def nemo_model_dir(tiny_nemo_dir: tuple[Path, TinyWeights]) -> Path:
+    """The tiny NeMo CTC model directory alone, shared read-only by the session."""
+    return tiny_nemo_dir[0]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings whose model directory is empty and private to the test."""
+    return Settings.of(model_dir=tmp_path / "models", vad_filter=False)
+
+
+@pytest.fixture
+def catalog(settings: Settings) -> ModelCatalog:
+    """A catalog over the test's model directory."""
+    return ModelCatalog(settings)

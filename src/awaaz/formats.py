@@ -1,8 +1,11 @@
-"""Render a finished transcription as text, SRT, WebVTT or OpenAI's JSON shapes."""
+"""Render a finished transcription as text, SRT, WebVTT or OpenAI's JSON shapes: :func:`render` serves the
+HTTP API and the CLI alike."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Any
 
 from awaaz.config import CueSettings
@@ -95,3 +98,45 @@ def to_verbose_json(
             for s in result.segments
         ]
     return body
+
+
+def needs_word_times(response_format: str, granularities: Collection[str] = ()) -> bool:
+    """Whether the engine must be asked for word timestamps: cues are cut at word times, and words may be
+    asked for."""
+    return response_format in TIMED_FORMATS or "word" in granularities
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A transcription in one response format: a string, or a JSON object still to serialise."""
+
+    content: str | dict[str, Any]
+    media_type: str
+
+    def text(self, indent: int | None = None) -> str:
+        """The content as text (JSON indented by ``indent`` and ending with a newline when indented)."""
+        if isinstance(self.content, str):
+            return self.content
+        return json.dumps(self.content, ensure_ascii=False, indent=indent) + ("\n" if indent else "")
+
+
+def render(
+    result: CompletedTranscription,
+    response_format: str,
+    *,
+    cues: CueSettings | None = None,
+    granularities: Collection[str] = (),
+) -> Rendered:
+    """``result`` as ``response_format`` (one of :data:`RESPONSE_FORMATS`); ``granularities`` are those of
+    ``verbose_json`` (default: segments)."""
+    if response_format == "text":
+        return Rendered(to_text(result), "text/plain")
+    if response_format == "srt":
+        return Rendered(to_srt(result, cues), "text/plain")
+    if response_format == "vtt":
+        return Rendered(to_vtt(result, cues), "text/vtt")
+    if response_format == "verbose_json":
+        return Rendered(to_verbose_json(result, granularities or ("segment",)), "application/json")
+    if response_format == "json":
+        return Rendered(to_json(result), "application/json")
+    raise ValueError(f"unknown response format {response_format!r}")

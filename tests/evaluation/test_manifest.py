@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from awaaz.evaluation.manifest import ManifestError, read_manifest, read_manifests
-from tests.evaluation.fakes import CLIPS, HEADER, write_manifest
+from tests.evaluation.fakes import CLIPS, HEADER, write_manifest, write_wav
 
 FIXTURE_MANIFEST = Path(__file__).resolve().parents[1] / "fixtures" / "audio" / "manifest.tsv"
 
@@ -66,11 +66,23 @@ def test_missing_file_says_so(tmp_path: Path) -> None:
         read_manifest(tmp_path / "absent.tsv")
 
 
-def test_missing_column_is_named(tmp_path: Path) -> None:
+def test_missing_required_column_is_named(tmp_path: Path) -> None:
     manifest = tmp_path / "manifest.tsv"
-    manifest.write_text("audio\ttext\nx.flac\tराम\n", encoding="utf-8")
-    with pytest.raises(ManifestError, match="duration_s, speaker, split"):
+    manifest.write_text("audio\tduration_s\nx.flac\t1.0\n", encoding="utf-8")
+    with pytest.raises(ManifestError, match="lacks the column\\(s\\) text"):
         read_manifest(manifest)
+
+
+def test_a_user_test_set_needs_only_audio_and_text(tmp_path: Path) -> None:
+    folder = tmp_path / "my-set"
+    write_wav(folder / "a.wav", 1.25)
+    manifest = folder / "manifest.tsv"
+    manifest.write_text("audio\ttext\na.wav\tराम\nmissing.wav\tश्याम\n", encoding="utf-8")
+    first, second = read_manifest(manifest)
+    assert (first.text, first.speaker, first.split) == ("राम", "", "my-set")
+    assert first.duration_s == pytest.approx(1.25, abs=0.01)  # from the WAV header
+    assert second.duration_s == 0.0  # unreadable: the evaluation reports it
+    assert read_manifest(manifest, split="my-set") == [first, second]
 
 
 def test_row_with_wrong_field_count_names_its_line(tmp_path: Path) -> None:

@@ -96,9 +96,3 @@ class NemoFeatureExtractor:
         waveform = np.ascontiguousarray(audio, dtype=np.float32)[None, :]
         features, lengths = self._preprocessor(waveform, np.array([waveform.shape[1]], dtype=np.int64))
         return features[0], int(lengths[0])
-
-    def batch(
-        self, waveforms: npt.NDArray[np.float32], lengths: npt.NDArray[np.int64]
-    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
-        """Features ``[batch, n_mels, frames]`` of zero-padded waveforms ``[batch, samples]``."""
-        return self._preprocessor(waveforms.astype(np.float32, copy=False), lengths.astype(np.int64))

@@ -1,7 +1,9 @@
 """Read evaluation manifests: UTF-8 TSV with a header, no quoting, one clip per line.
 
-Columns ``audio`` (path relative to the manifest's folder), ``duration_s``, ``speaker``, ``text`` and
-``split``; the format of ``../shared/data/*/manifest.tsv``.
+Columns ``audio`` (path relative to the manifest's folder) and ``text`` are required; ``duration_s``
+(read from the audio file's header when absent), ``speaker`` (empty when absent) and ``split`` (the
+manifest's folder name when absent) are optional, so a user's own test set needs no more than its audio and
+its transcripts. ``../shared/data/*/manifest.tsv`` have all five.
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from awaaz.audio import stream_audio
 from awaaz.errors import AwaazError, ErrorKind
 
-REQUIRED_COLUMNS = ("audio", "duration_s", "speaker", "text", "split")
+REQUIRED_COLUMNS = ("audio", "text")
+OPTIONAL_COLUMNS = ("duration_s", "speaker", "split")
 
 
 class ManifestError(AwaazError, ValueError):
@@ -60,7 +64,7 @@ def read_manifest(path: Path, *, split: str | None = None, limit: int | None = N
                 f"{path} lacks the column(s) {', '.join(missing)}. The header must name "
                 f"{', '.join(REQUIRED_COLUMNS)} (tab-separated)."
             )
-        col = {name: header.index(name) for name in REQUIRED_COLUMNS}
+        col = {name: header.index(name) for name in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS) if name in header}
         for line_no, row in enumerate(reader, start=2):
             if not row:
                 continue
@@ -69,7 +73,7 @@ def read_manifest(path: Path, *, split: str | None = None, limit: int | None = N
                     f"{path}:{line_no} has {len(row)} fields, the header has {len(header)}. "
                     "Fields are separated by tabs and must not contain tabs."
                 )
-            if split is not None and row[col["split"]] != split:
+            if split is not None and _field(row, col, "split", base.name) != split:
                 continue
             if limit is not None and len(entries) >= limit:
                 break
@@ -77,21 +81,38 @@ def read_manifest(path: Path, *, split: str | None = None, limit: int | None = N
     return entries
 
 
+def _field(row: list[str], col: dict[str, int], name: str, default: str) -> str:
+    return row[col[name]] if name in col else default
+
+
 def _entry(row: list[str], col: dict[str, int], base: Path, path: Path, line_no: int) -> ManifestEntry:
+    audio = base / row[col["audio"]]
+    duration = _field(row, col, "duration_s", "")
     try:
-        duration = float(row[col["duration_s"]])
+        seconds = float(duration) if duration.strip() else _declared_duration(audio)
     except ValueError as exc:
-        raise ManifestError(
-            f"{path}:{line_no}: duration_s {row[col['duration_s']]!r} is not a number of seconds."
-        ) from exc
+        raise ManifestError(f"{path}:{line_no}: duration_s {duration!r} is not a number of seconds.") from exc
     return ManifestEntry(
-        audio=base / row[col["audio"]],
-        duration_s=duration,
-        speaker=row[col["speaker"]],
+        audio=audio,
+        duration_s=seconds,
+        speaker=_field(row, col, "speaker", ""),
         text=row[col["text"]],
-        split=row[col["split"]],
+        split=_field(row, col, "split", base.name),
         manifest=path,
     )
+
+
+def _declared_duration(audio: Path) -> float:
+    """The duration ``audio``'s container declares, or 0 when it declares none or cannot be read (the
+    evaluation then reports the file's own error)."""
+    try:
+        blocks = stream_audio(audio)
+    except AwaazError:
+        return 0.0
+    try:
+        return blocks.declared_duration_s or 0.0
+    finally:
+        blocks.close()
 
 
 def read_manifests(

@@ -1,34 +1,15 @@
-"""Corpus WER/CER for checkpoint selection, over the project's Hindi normaliser."""
+"""Corpus WER/CER for checkpoint selection: the very scoring of ``awaaz eval`` (:mod:`awaaz.text.metrics`)."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
-import jiwer
-
-
-def _fallback_normalize(text: str) -> str:
-    text = unicodedata.normalize("NFD", text).replace("\u093c", "").replace("\u0901", "\u0902")
-    text = "".join(" " if unicodedata.category(ch)[0] in "PS" else ch for ch in text)
-    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).strip().casefold()
-
-
-def _normalizer() -> Callable[[str], str]:
-    try:
-        from awaaz.text.normalize import normalize_hindi
-    except ImportError:  # the shared normaliser is optional for this package
-        return _fallback_normalize
-    return normalize_hindi
+from awaaz.text.metrics import score_corpus, score_utterance
 
 
 def corpus_error_rates(references: Sequence[str], hypotheses: Sequence[str]) -> tuple[float, float]:
-    """(WER, CER) over the whole corpus, both sides normalised; empty normalised references are skipped."""
-    normalize = _normalizer()
-    pairs = [(normalize(r), normalize(h)) for r, h in zip(references, hypotheses, strict=True)]
-    pairs = [(r, h) for r, h in pairs if r]
-    if not pairs:
+    """(WER, CER) over the whole corpus, both sides through the Hindi normaliser, as ``awaaz eval`` scores."""
+    corpus = score_corpus(score_utterance(r, h) for r, h in zip(references, hypotheses, strict=True))
+    if corpus.words.reference_length == 0:
         raise ValueError("No non-empty references to score.")
-    refs, hyps = [r for r, _ in pairs], [h for _, h in pairs]
-    return float(jiwer.wer(refs, hyps)), float(jiwer.cer(refs, hyps))
+    return corpus.wer, corpus.cer

@@ -79,15 +79,12 @@ async def create_transcription(
         language=language or "hi",
         prompt=prompt,
         temperature=temperature,
-        word_timestamps="word" in granularities or response_format in formats.TIMED_FORMATS,
+        word_timestamps=formats.needs_word_times(response_format, granularities),
     )
     result = await service.transcribe(data, options, model=model_id)
-    if response_format == "text":
-        return PlainTextResponse(formats.to_text(result))
-    if response_format == "srt":
-        return PlainTextResponse(formats.to_srt(result, service.longform.cues))
-    if response_format == "vtt":
-        return PlainTextResponse(formats.to_vtt(result, service.longform.cues), media_type="text/vtt")
-    if response_format == "verbose_json":
-        return JSONResponse(formats.to_verbose_json(result, granularities or ("segment",)))
-    return JSONResponse(formats.to_json(result))
+    rendered = formats.render(
+        result, response_format, cues=service.longform.cues, granularities=granularities
+    )
+    if isinstance(rendered.content, dict):
+        return JSONResponse(rendered.content)
+    return PlainTextResponse(rendered.content, media_type=rendered.media_type)

@@ -158,7 +158,7 @@ def test_prune_registers_a_model_and_refuses_what_it_cannot_prune(
 def test_the_prune_command(default_model_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
-    from awaaz.cli_models import models_app
+    from awaaz.cli.models import models_app
     from awaaz.config import get_settings
 
     monkeypatch.setenv("AWAAZ_MODEL_DIR", str(tmp_path / "models"))

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from awaaz.cli_models import models_app
+from awaaz.cli.models import models_app
 from awaaz.config import get_settings
-from tests.models.fake_hub import serve
-from tests.models.test_model_hub import CT2_FILES
+from tests.modeltools.fake_hub import serve
+from tests.modeltools.test_hub import CT2_FILES
 
 runner = CliRunner()
 

@@ -7,7 +7,7 @@ import pytest
 from awaaz.errors import ModelError, ModelNotFoundError
 from awaaz.models.catalog import ModelCatalog
 from awaaz.modeltools.hub import find_pullable, pull
-from tests.models.fake_hub import serve
+from tests.modeltools.fake_hub import serve
 
 CT2_FILES = {
     "config.json": b'{"alignment_heads": [], "lang_ids": [], "suppress_ids": []}',

@@ -17,8 +17,6 @@ import typer
 
 from awaaz.train.data import DEV_FRACTION
 
-app = typer.Typer(help="Fine-tune Whisper on speech manifests.")
-
 DEFAULT_CACHE = Path(".cache/train")
 
 
@@ -39,7 +37,6 @@ def _require_train_extra() -> None:
         raise typer.Exit(2)
 
 
-@app.command("train")
 def train_command(
     manifests: Annotated[
         list[Path],
@@ -113,13 +110,9 @@ def train_command(
     ] = True,
 ) -> None:
     """Fine-tune, pick the checkpoint with the best dev WER, and export it as CTranslate2 int8."""
-    _require_train_extra()
-    from awaaz.train.augment import with_speed_copies
-    from awaaz.train.data import expand_manifests, load_training_clips, split_dev
-    from awaaz.train.features import EncoderCache, precompute_encoder_outputs
-    from awaaz.train.loop import TrainConfig, Trainer, uses_cached_encoder
+    from awaaz.train.data import expand_manifests
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    # Every argument is checked before torch, the clips or the base model load.
     if mode not in ("decoder", "full", "lora"):
         raise typer.BadParameter("mode must be decoder, full or lora", param_hint="--mode")
     if encoder_layers and mode != "decoder":
@@ -135,6 +128,15 @@ def train_command(
     files = expand_manifests(manifests)
     if not files:
         raise typer.BadParameter("no manifest.tsv found", param_hint="MANIFEST")
+    factors = _speed_factors(speed_perturb, "--speed-perturb")
+    per_source = _source_speeds(source_speed or [], {f.parent.name for f in files})  # a clip's source
+    _require_train_extra()
+    from awaaz.train.augment import with_speed_copies
+    from awaaz.train.data import load_training_clips, split_dev
+    from awaaz.train.features import EncoderCache, precompute_encoder_outputs
+    from awaaz.train.loop import TrainConfig, Trainer, uses_cached_encoder
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     if base_model is None:
         from awaaz.config import get_settings
         from awaaz.models.default import prepare_base_model
@@ -150,8 +152,6 @@ def train_command(
         )
     clips = load_training_clips(files)
     train, dev = split_dev(clips, fraction=dev_fraction, seed=dev_seed)
-    factors = _speed_factors(speed_perturb, "--speed-perturb")
-    per_source = _source_speeds(source_speed or [], {c.source for c in clips})
     train = with_speed_copies(train, factors, per_source)  # dev stays as recorded
     typer.echo(f"{len(train)} training clips, {len(dev)} dev clips from {len(files)} manifests", err=True)
     config = TrainConfig(

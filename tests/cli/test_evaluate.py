@@ -10,7 +10,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from awaaz import cli_eval
+from awaaz.cli import evaluate as cli_eval
 from awaaz.config import Settings
 from awaaz.errors import ModelNotFoundError
 from awaaz.evaluation.report import EvalReport

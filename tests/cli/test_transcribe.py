@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from awaaz.cli import app, find_audio_files
+from awaaz.cli import app
+from awaaz.cli.transcribe import find_audio_files
 from awaaz.config import get_settings
 from awaaz.text.script import is_devanagari_text
 from tests.conftest import Clip

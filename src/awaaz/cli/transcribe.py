@@ -1,33 +1,25 @@
-"""The ``awaaz`` command line: transcribe files, serve the API, manage models."""
+"""``awaaz transcribe``: files and folders of audio to text, subtitles or JSON, through the service."""
 
 from __future__ import annotations
 
 import dataclasses
-import json
-import logging
 import sys
 from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from tqdm import tqdm
 
 from awaaz import formats
-from awaaz.cli_eval import app as eval_app
-from awaaz.cli_lm import lm_app
-from awaaz.cli_models import models_app
-from awaaz.cli_train import synth_command, train_command
+from awaaz.cli.common import fail
 from awaaz.config import get_settings
 from awaaz.errors import AwaazError
 
-app = typer.Typer(help="Awaaz: self-hosted Hindi speech-to-text.", no_args_is_help=True)
-app.add_typer(models_app, name="models")
-app.add_typer(lm_app, name="lm")
-app.add_typer(eval_app)
-app.command("train")(train_command)
-app.command("synth")(synth_command)
+if TYPE_CHECKING:
+    from awaaz.service import TranscriptionService
+    from awaaz.types import Segment, TranscribeOptions
 
 AUDIO_SUFFIXES = {".wav", ".mp3", ".flac", ".ogg", ".opus", ".webm", ".m4a", ".aac", ".mp4", ".mpga", ".mpeg"}
 
@@ -41,9 +33,13 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
-def _fail(message: str) -> None:
-    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
-    raise typer.Exit(code=1)
+FORMATS = {
+    OutputFormat.txt: "text",
+    OutputFormat.srt: "srt",
+    OutputFormat.vtt: "vtt",
+    OutputFormat.json: "verbose_json",
+}
+"""The response format of the API that each file format is."""
 
 
 def find_audio_files(inputs: Iterable[Path]) -> list[Path]:
@@ -55,11 +51,10 @@ def find_audio_files(inputs: Iterable[Path]) -> list[Path]:
         elif item.is_file():
             found.append(item)
         else:
-            _fail(f"{item} does not exist.")
+            fail(f"{item} does not exist.")
     return found
 
 
-@app.command()
 def transcribe(
     inputs: Annotated[list[Path], typer.Argument(help="Audio files or directories of audio files.")],
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.txt,
@@ -71,13 +66,14 @@ def transcribe(
     word_timestamps: Annotated[bool, typer.Option(help="Add word timings to JSON output.")] = False,
 ) -> None:
     """Transcribe audio files, with a progress bar over files and over audio time."""
+    # Imported here so that `awaaz --help` does not load faster-whisper and PyAV.
     from awaaz.models.manager import ModelManager
     from awaaz.service import TranscriptionService
     from awaaz.types import TranscribeOptions
 
     files = find_audio_files(inputs)
     if not files:
-        _fail("no audio files found in the given paths.")
+        fail("no audio files found in the given paths.")
     settings = get_settings()
     service = TranscriptionService(settings, ModelManager(settings))
     options = TranscribeOptions(language=language, word_timestamps=word_timestamps)
@@ -103,16 +99,17 @@ def transcribe(
 
 
 def _transcribe_one(
-    service: object, path: Path, options: object, model: str | None, fmt: OutputFormat
+    service: TranscriptionService,
+    path: Path,
+    options: TranscribeOptions,
+    model: str | None,
+    fmt: OutputFormat,
 ) -> str:
-    from awaaz.service import TranscriptionService
-    from awaaz.types import Segment, TranscribeOptions
-
-    assert isinstance(service, TranscriptionService)
-    assert isinstance(options, TranscribeOptions)
-    wanted_words = options.word_timestamps
-    if fmt is not OutputFormat.txt:  # cues are cut at word times
-        options = dataclasses.replace(options, word_timestamps=True)
+    """One file through the service (with a progress bar over its audio), rendered as ``fmt``."""
+    granularities = ("segment", "word") if options.word_timestamps else ("segment",)
+    response_format = FORMATS[fmt]
+    words = formats.needs_word_times(response_format, granularities)
+    options = dataclasses.replace(options, word_timestamps=words)
     with tqdm(desc="audio", unit="s", file=sys.stderr, position=1, leave=False) as bar:
 
         def progress(segment: Segment, declared: float | None) -> None:
@@ -121,43 +118,7 @@ def _transcribe_one(
             bar.update(round(max(segment.end - bar.n, 0.0), 1))
 
         result = service.transcribe_sync(path, options, model, on_segment=progress).result
-    cues = service.longform.cues
-    if fmt is OutputFormat.srt:
-        return formats.to_srt(result, cues)
-    if fmt is OutputFormat.vtt:
-        return formats.to_vtt(result, cues)
-    if fmt is OutputFormat.json:
-        granularities = ("segment", "word") if wanted_words else ("segment",)
-        return json.dumps(formats.to_verbose_json(result, granularities), ensure_ascii=False, indent=2) + "\n"
-    return formats.to_text(result)
-
-
-@app.command()
-def serve(
-    host: Annotated[str | None, typer.Option(help="Listen address (default: AWAAZ_HOST).")] = None,
-    port: Annotated[int | None, typer.Option(help="Listen port (default: AWAAZ_PORT).")] = None,
-) -> None:
-    """Start the HTTP API."""
-    import uvicorn
-
-    from awaaz.api.app import create_app
-
-    settings = get_settings()
-    logging.basicConfig(
-        level=settings.server.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    rendered = formats.render(
+        result, response_format, cues=service.longform.cues, granularities=granularities
     )
-    uvicorn.run(
-        create_app(settings),
-        host=host or settings.server.host,
-        port=port or settings.server.port,
-        log_level=settings.server.log_level.lower(),
-    )
-
-
-def main() -> None:
-    """Entry point of the ``awaaz`` script."""
-    app()
-
-
-if __name__ == "__main__":
-    main()
+    return rendered.text(indent=2)

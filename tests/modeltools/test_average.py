@@ -92,7 +92,7 @@ def test_the_average_command_registers_a_loadable_model(
 ) -> None:
     import ctranslate2
 
-    from awaaz.cli_models import models_app
+    from awaaz.cli.models import models_app
     from awaaz.config import get_settings
 
     monkeypatch.setenv("AWAAZ_MODEL_DIR", str(tmp_path / "models"))

@@ -25,11 +25,12 @@ FIXTURE_MANIFEST = Path(__file__).parents[1] / "fixtures" / "audio" / "manifest.
         ("--source-speed", "audio=0.9,3", "between 0.5 and 2"),
     ],
 )
-def test_bad_speed_factors_are_a_usage_error(
-    tmp_path: Path, default_model_path: Path, option: str, value: str, message: str
+def test_bad_speed_factors_are_a_usage_error_before_anything_loads(
+    tmp_path: Path, option: str, value: str, message: str
 ) -> None:
     out = tmp_path / "run"
-    args = ["train", str(FIXTURE_MANIFEST), "--out", str(out), "--base-model", str(default_model_path)]
+    missing = tmp_path / "no-such-model"  # never opened: the arguments are refused first
+    args = ["train", str(FIXTURE_MANIFEST), "--out", str(out), "--base-model", str(missing)]
     result = CliRunner().invoke(app, [*args, option, value])
     assert result.exit_code == 2
     assert message in " ".join(result.output.replace("│", " ").split())

@@ -1,0 +1,5 @@
+"""``python -m awaaz.cli``: the ``awaaz`` command."""
+
+from awaaz.cli import main
+
+main()

@@ -1,0 +1,31 @@
+"""``awaaz serve``: the HTTP API on the embedded default."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+
+from awaaz.config import get_settings
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Listen address (default: AWAAZ_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port (default: AWAAZ_PORT).")] = None,
+) -> None:
+    """Start the HTTP API."""
+    import uvicorn
+
+    from awaaz.api.app import create_app
+
+    settings = get_settings()
+    logging.basicConfig(
+        level=settings.server.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.server.host,
+        port=port or settings.server.port,
+        log_level=settings.server.log_level.lower(),
+    )
