@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from awaaz.cli.common import fail
 from awaaz.errors import AwaazError
 
 app = typer.Typer(help="Measure accuracy on speech manifests.")
@@ -100,8 +101,7 @@ def eval_command(
         finally:
             engine.close()
     except AwaazError as exc:
-        typer.secho(f"error: {exc.message}", err=True, fg=typer.colors.RED)
-        raise typer.Exit(code=1) from exc
+        fail(exc.message)
     for report in reports:
         report = dataclasses.replace(report, split=split, limit=limit)
         typer.echo(report.format_table())

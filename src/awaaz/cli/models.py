@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
-from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
+from awaaz.cli.common import fail
 from awaaz.config import get_settings
+from awaaz.engines.base import EngineName
 from awaaz.errors import AwaazError
 
 if TYPE_CHECKING:
@@ -21,18 +22,6 @@ T = TypeVar("T")
 models_app = typer.Typer(help="Manage models.", no_args_is_help=True)
 
 
-class EngineName(StrEnum):
-    """Engines a registered model can use."""
-
-    whisper_ct2 = "whisper-ct2"
-    nemo_ctc_onnx = "nemo-ctc-onnx"
-
-
-def _fail(message: str) -> NoReturn:
-    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
-    raise typer.Exit(code=1)
-
-
 def _on_catalog(action: Callable[[ModelCatalog], T]) -> T:
     """Run ``action`` on the configured catalog; a domain error exits 1 with its message."""
     from awaaz.models.catalog import ModelCatalog
@@ -40,7 +29,7 @@ def _on_catalog(action: Callable[[ModelCatalog], T]) -> T:
     try:
         return action(ModelCatalog(get_settings()))
     except AwaazError as exc:
-        _fail(exc.message)
+        fail(exc.message)
 
 
 def _mb(size: int) -> str:
@@ -58,7 +47,7 @@ def models_prepare(
     try:
         path = ModelCatalog(settings).prepare(model)
     except AwaazError as exc:
-        _fail(exc.message)
+        fail(exc.message)
     typer.echo(f"{ModelCatalog(settings).resolve_id(model)}: {path}")
 
 
@@ -71,7 +60,7 @@ def models_list() -> None:
         catalog = ModelCatalog(get_settings())
         specs = catalog.list()
     except AwaazError as exc:
-        _fail(exc.message)
+        fail(exc.message)
     for spec in specs:
         marker = "*" if spec.id == catalog.default_id else " "
         origin = "built-in" if spec.builtin else "added"
@@ -79,19 +68,19 @@ def models_list() -> None:
 
 
 def _check_model_dir(engine: EngineName, path: Path) -> None:
-    if engine is EngineName.nemo_ctc_onnx:
+    if engine is EngineName.NEMO_CTC_ONNX:
         from awaaz.engines.nemo_ctc_onnx import read_model_files
 
         read_model_files(path)
     elif not (path / "model.bin").is_file():
-        _fail(f"{path} holds no model.bin: it is not a CTranslate2 Whisper model directory.")
+        fail(f"{path} holds no model.bin: it is not a CTranslate2 Whisper model directory.")
 
 
 @models_app.command("add")
 def models_add(
     model_id: Annotated[str, typer.Argument(metavar="ID", help="The id requests will use.")],
     path: Annotated[Path, typer.Argument(help="The model directory.")],
-    engine: Annotated[EngineName, typer.Option(help="Engine that runs the model.")] = EngineName.whisper_ct2,
+    engine: Annotated[EngineName, typer.Option(help="Engine that runs the model.")] = EngineName.WHISPER_CT2,
     description: Annotated[str, typer.Option(help="Shown by `awaaz models list`.")] = "",
     compute_type: Annotated[
         str | None, typer.Option(help="CTranslate2 compute type for whisper-ct2 models.")
@@ -104,7 +93,7 @@ def models_add(
 
     path = path.expanduser().resolve()
     if not path.is_dir():
-        _fail(f"{path} is not a directory.")
+        fail(f"{path} is not a directory.")
     try:
         _check_model_dir(engine, path)
         entry = RegisteredModel(
@@ -117,7 +106,7 @@ def models_add(
         )
         ModelCatalog(get_settings()).register(entry, replace=replace)
     except AwaazError as exc:
-        _fail(exc.message)
+        fail(exc.message)
     typer.echo(f"added {model_id} ({engine.value}) -> {path}")
 
 
@@ -135,7 +124,7 @@ def models_remove(
     try:
         removed = ModelCatalog(settings).unregister(model_id)
     except AwaazError as exc:
-        _fail(exc.message)
+        fail(exc.message)
     typer.echo(f"removed {model_id}")
     if delete_files:
         path = removed.resolved_path(settings.models.model_dir).resolve()
@@ -164,7 +153,7 @@ def models_pull(
     try:
         entry = pull(ModelCatalog(settings), name, model_id=model_id, revision=revision, replace=replace)
     except AwaazError as exc:
-        _fail(exc.message)
+        fail(exc.message)
     typer.echo(
         f"pulled {entry.source.removeprefix('hf:')} as {entry.id} -> {settings.models.model_dir / entry.path}"
     )
@@ -285,4 +274,4 @@ def models_export_nemo(
             ModelCatalog(get_settings()).register(entry)
             typer.echo(f"added {model_id} (nemo-ctc-onnx)")
     except AwaazError as exc:
-        _fail(exc.message)
+        fail(exc.message)

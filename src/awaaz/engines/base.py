@@ -5,11 +5,22 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
 from awaaz.audio import Audio
 from awaaz.lm.hypotheses import Hypothesis
 from awaaz.types import TranscribeOptions, Transcription
+
+
+class EngineName(StrEnum):
+    """The engines a model can name (the one list: registry, CLI and factory read it)."""
+
+    WHISPER_CT2 = "whisper-ct2"
+    NEMO_CTC_ONNX = "nemo-ctc-onnx"
+
+
+ENGINE_NAMES: tuple[str, ...] = tuple(e.value for e in EngineName)
 
 
 @dataclass(frozen=True, slots=True)

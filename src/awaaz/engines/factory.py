@@ -7,13 +7,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from awaaz.config import Settings
-from awaaz.engines.base import Engine, Placement
+from awaaz.engines.base import ENGINE_NAMES, Engine, EngineName, Placement
 from awaaz.errors import ModelLoadError
 
 if TYPE_CHECKING:  # each engine's library is imported only when a model of that engine loads
     from awaaz.engines.whisper_ct2 import WhisperGuards
-
-ENGINE_NAMES = ("whisper-ct2", "nemo-ctc-onnx")
 
 
 def placement(settings: Settings, compute_type: str | None = None) -> Placement:
@@ -47,13 +45,13 @@ def build_engine(
     file). ``guards`` replaces the Whisper engine's own guard defaults (guard measurements).
     """
     where = placement(settings, compute_type)
-    if engine == "whisper-ct2":
+    if engine == EngineName.WHISPER_CT2:
         from awaaz.engines.whisper_ct2 import WhisperCT2Engine
 
         return WhisperCT2Engine(
             model_id, path, placement=where, decoding=settings.decoding, lm=settings.lm, guards=guards
         )
-    if engine == "nemo-ctc-onnx":
+    if engine == EngineName.NEMO_CTC_ONNX:
         from awaaz.engines.nemo_ctc_onnx import NemoCtcOnnxEngine
 
         # ONNX Runtime's own thread pool: the configured threads, or its default (one per core).

@@ -15,11 +15,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from awaaz.engines.base import ENGINE_NAMES
 from awaaz.errors import InvalidParameterError, ModelError, ModelNotFoundError
 
 REGISTRY_FILE = "registry.json"
 FORMAT_VERSION = 1
-ENGINES = ("whisper-ct2", "nemo-ctc-onnx")
 MODEL_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 _write_lock = threading.Lock()
@@ -87,9 +87,9 @@ class ModelRegistry:
     def add(self, model: RegisteredModel, *, replace: bool = False) -> None:
         """Register ``model``; an existing id is an error unless ``replace``."""
         validate_model_id(model.id)
-        if model.engine not in ENGINES:
+        if model.engine not in ENGINE_NAMES:
             raise InvalidParameterError(
-                f"Unknown engine {model.engine!r}; use one of {', '.join(ENGINES)}.", param="engine"
+                f"Unknown engine {model.engine!r}; use one of {', '.join(ENGINE_NAMES)}.", param="engine"
             )
         with _write_lock:
             models = self.load()
