@@ -190,3 +190,20 @@ def test_windows_in_another_language_than_the_lm_s_pass_through(lm: NgramLM) -> 
     mixed = rescorer.generate(None, [[50258, hindi], [50258, english]], beam_size=5, return_scores=True)
     assert [r.sequences_ids[0] for r in mixed] == [[1, 2, 3, 4], [1, 5, 3, 4]]
     assert rescorer.rescored == 1
+
+
+def test_counters_and_the_recorder_stay_exact_under_concurrent_calls(lm: NgramLM) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    rescorer = LMRescorer(FakeWhisper(), lm, decode, RescoringSettings(weight=0.5, word_bonus=0.0, n_best=3))
+    recorder: list[Any] = []
+    rescorer.recorder = recorder
+    calls = 400
+
+    def call(_: int) -> None:
+        rescorer.generate(None, [[50258], [50258]], beam_size=5, return_scores=True, length_penalty=1.0)
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(call, range(calls)))
+    assert rescorer.rescored == len(recorder) == 2 * calls
+    assert rescorer.changed == 2 * calls  # the fluent second hypothesis always wins

@@ -41,14 +41,8 @@ def models_prepare(
     model: Annotated[str | None, typer.Argument(help="Model id (default: the configured default).")] = None,
 ) -> None:
     """Assemble and verify a model's files in the model cache (done once; later runs reuse it)."""
-    from awaaz.models.catalog import ModelCatalog
-
-    settings = get_settings()
-    try:
-        path = ModelCatalog(settings).prepare(model)
-    except AwaazError as exc:
-        fail(exc.message)
-    typer.echo(f"{ModelCatalog(settings).resolve_id(model)}: {path}")
+    model_id, path = _on_catalog(lambda catalog: (catalog.resolve_id(model), catalog.prepare(model)))
+    typer.echo(f"{model_id}: {path}")
 
 
 @models_app.command("list")
@@ -118,13 +112,8 @@ def models_remove(
     ] = False,
 ) -> None:
     """Unregister a model. Its files stay unless --delete-files (and they live in the model directory)."""
-    from awaaz.models.catalog import ModelCatalog
-
     settings = get_settings()
-    try:
-        removed = ModelCatalog(settings).unregister(model_id)
-    except AwaazError as exc:
-        fail(exc.message)
+    removed = _on_catalog(lambda catalog: catalog.unregister(model_id))
     typer.echo(f"removed {model_id}")
     if delete_files:
         path = removed.resolved_path(settings.models.model_dir).resolve()
