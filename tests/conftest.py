@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +16,13 @@ import pytest
 from awaaz.config import Settings
 from awaaz.models.catalog import ModelCatalog
 from tests.engines.tiny_nemo import TinyWeights, build_model_dir
+
+
+def pytest_configure(config: pytest.Config) -> None:  # noqa: ARG001
+    """Jobs (and their SQLite database) of every app a test starts go to a private folder, never to the
+    user's data directory."""
+    os.environ.setdefault("AWAAZ_DATA_DIR", tempfile.mkdtemp(prefix="awaaz-test-data-"))
+
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

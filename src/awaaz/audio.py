@@ -6,7 +6,7 @@ Plain functions over bytes, paths and numpy arrays; no HTTP here.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
@@ -146,6 +146,16 @@ def stream_audio(
 ) -> AudioBlocks:
     """Open ``source`` for decoding block by block (:class:`AudioBlocks`); errors as :func:`decode_audio`."""
     return AudioBlocks(source, max_duration_s=max_duration_s, block_s=block_s)
+
+
+def skip_samples(blocks: Iterable[Audio], count: int) -> Iterator[Audio]:
+    """``blocks`` without their first ``count`` samples (to resume a transcription part-way)."""
+    for block in blocks:
+        if count >= block.shape[0]:
+            count -= block.shape[0]
+            continue
+        yield block[count:] if count else block
+        count = 0
 
 
 def _with_flush(frames: Iterator[av.AudioFrame]) -> Iterator[av.AudioFrame | None]:

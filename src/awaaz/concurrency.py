@@ -113,6 +113,25 @@ class Admission:
             raise
         return Slot(self)  # the releasing slot handed its place over: _running already counts us
 
+    async def acquire_background(self) -> Slot:
+        """Wait as long as it takes for a slot, whatever the line (background work such as a job is never
+        refused: it waits its turn like everyone else)."""
+        if self._running < self.max_inflight and not self._waiters:
+            self._running += 1
+            return Slot(self)
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await asyncio.shield(waiter)
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self._release(None)
+            else:
+                waiter.cancel()
+                self._waiters.remove(waiter)
+            raise
+        return Slot(self)
+
     def _release(self, run_s: float | None) -> None:
         if run_s is not None:
             self._mean_run_s += SMOOTHING * (run_s - self._mean_run_s)

@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from platformdirs import user_cache_path
+from platformdirs import user_cache_path, user_data_path
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -320,6 +320,64 @@ class NemoSettings(BaseSettings):
     )
 
 
+def _default_data_dir() -> Path:
+    return user_data_path("awaaz")
+
+
+class JobSettings(BaseSettings):
+    """Asynchronous jobs for long recordings (:mod:`awaaz.jobs`)."""
+
+    model_config = _config()
+
+    queue: Literal["embedded", "celery"] = Field(
+        "embedded",
+        description="Who runs jobs: 'embedded' (threads of the API process, state in SQLite under data_dir) "
+        "or 'celery' (`awaaz worker` processes over Redis at redis_url).",
+    )
+    data_dir: Path = Field(
+        default_factory=_default_data_dir,
+        description="Where job audio (and, embedded, the job database) is kept; with celery, a directory "
+        "the API and every worker see (a shared volume or network file system).",
+    )
+    redis_url: str = Field(
+        "redis://127.0.0.1:6379/0", description="Redis for queue=celery: the broker and the job state."
+    )
+    max_job_duration_s: float = Field(4 * 3600.0, gt=0, description="Longest audio a job accepts, seconds.")
+    max_job_upload_mb: float = Field(500.0, gt=0, description="Largest job upload, in megabytes (MiB).")
+    job_retention_h: float = Field(
+        72.0, gt=0, description="Finished jobs and their audio are deleted this many hours after they end."
+    )
+    job_workers: int = Field(
+        1,
+        ge=1,
+        description="Embedded: jobs run at once, each holding one of max_inflight's slots (the others stay "
+        "free for synchronous requests). Celery: each `awaaz worker`'s default --concurrency.",
+    )
+    job_lease_s: float = Field(
+        60.0,
+        gt=0,
+        description="A running job's worker renews its claim this often (at most) or loses it: a job whose "
+        "worker died is taken up again by another after this long.",
+    )
+    webhook_allowed_hosts: str = Field(
+        "",
+        description="Comma-separated hosts a job's callback_url may name (empty: webhooks off).",
+    )
+    webhook_secret: str = Field(
+        "", description="When set, webhooks carry X-Awaaz-Signature: sha256=HMAC of the body with it."
+    )
+
+    @property
+    def max_job_upload_bytes(self) -> int:
+        """The job upload limit in bytes."""
+        return int(self.max_job_upload_mb * 1024 * 1024)
+
+    @property
+    def allowed_webhook_hosts(self) -> frozenset[str]:
+        """The hosts of ``webhook_allowed_hosts``, lower case."""
+        return frozenset(h.strip().lower() for h in self.webhook_allowed_hosts.split(",") if h.strip())
+
+
 class Settings(BaseModel):
     """Every knob of the service, in groups; each group reads its ``AWAAZ_*`` variables when it is made."""
 
@@ -334,6 +392,7 @@ class Settings(BaseModel):
     lm: LmSettings = Field(default_factory=LmSettings)
     longform: LongFormSettings = Field(default_factory=LongFormSettings)
     nemo: NemoSettings = Field(default_factory=NemoSettings)
+    jobs: JobSettings = Field(default_factory=JobSettings)
 
     @classmethod
     def of(cls, **values: Any) -> Settings:
@@ -390,6 +449,7 @@ ENV_GROUPS: tuple[type[BaseSettings], ...] = (
     CueSettings,
     LongFormSettings,
     NemoSettings,
+    JobSettings,
 )
 """Every settings group, for documentation and its tests."""
 

@@ -16,6 +16,7 @@ class ErrorKind(StrEnum):
     UNSUPPORTED_MEDIA = "unsupported_media"
     BAD_PARAMETER = "bad_parameter"
     NOT_FOUND = "not_found"
+    CONFLICT = "conflict"
     NOT_READY = "not_ready"
     OVERLOADED = "overloaded"
     TIMEOUT = "timeout"
@@ -145,3 +146,20 @@ class TranscriptionTimeoutError(AwaazError, TimeoutError):
 
     kind = ErrorKind.TIMEOUT
     code = "timeout"
+
+
+# --- jobs ----------------------------------------------------------------------------------------
+
+
+class JobNotFoundError(AwaazError, LookupError):
+    """No job with that id exists (any more)."""
+
+    kind = ErrorKind.NOT_FOUND
+    code = "job_not_found"
+
+
+class JobNotDoneError(AwaazError):
+    """The job's result was asked for before the job was done."""
+
+    kind = ErrorKind.CONFLICT
+    code = "job_not_done"

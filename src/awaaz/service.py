@@ -15,6 +15,7 @@ each counts as a participant of its engine for as long as it runs.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import logging
 import threading
@@ -24,14 +25,14 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from awaaz.audio import AudioSource, stream_audio
+from awaaz.audio import AudioSource, skip_samples, stream_audio
 from awaaz.concurrency import Admission
 from awaaz.config import Settings
 from awaaz.engines.base import Engine
 from awaaz.errors import TranscriptionTimeoutError
 from awaaz.longform.transcribe import transcribe_long
 from awaaz.models.manager import ModelManager
-from awaaz.types import CompletedTranscription, Segment, TranscribeOptions
+from awaaz.types import SAMPLE_RATE, CompletedTranscription, Segment, TranscribeOptions
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,7 @@ class TranscriptionService:
         *,
         should_stop: Callable[[], bool] | None = None,
         on_segment: Callable[[Segment, float | None], None] | None = None,
+        start_s: float = 0.0,
     ) -> TimedTranscription:
         """Decode and transcribe in the calling thread (CLI, workers), audio of any length.
 
@@ -72,16 +74,18 @@ class TranscriptionService:
         grow with its duration. ``should_stop`` is polled before each segment; once it returns True the
         transcription ends with :class:`TranscriptionTimeoutError` (the asynchronous path uses it to stop
         work past its deadline). ``on_segment`` gets each segment as it is produced, with the container's
-        declared duration (None when it declares none), for progress reports.
+        declared duration (None when it declares none), for progress reports. ``start_s`` skips that much
+        of the audio (a job resuming after its last stored segment); times stay those of the whole file.
         """
         self.models.catalog.get(model)  # an unknown model fails before any decoding work
         started = time.perf_counter()
         blocks = stream_audio(source, max_duration_s=max_duration_s)
         declared = blocks.declared_duration_s
+        audio = skip_samples(blocks, round(start_s * SAMPLE_RATE)) if start_s > 0 else blocks
         with self.models.use(model) as engine, engine.participant():
             transcription = transcribe_long(
                 engine,
-                blocks,
+                audio,
                 options,
                 self.longform,
                 duration_hint=declared,
@@ -89,11 +93,15 @@ class TranscriptionService:
                 workers=self.settings.replicas(),
             )
             segments = []
-            for segment in transcription.segments:
+            for produced in transcription.segments:
+                segment = produced.shifted(start_s) if start_s > 0 else produced
                 segments.append(segment)
                 if on_segment is not None:
                     on_segment(segment, declared)
-        result = CompletedTranscription(info=transcription.info, segments=segments)
+        info = transcription.info
+        if start_s > 0:
+            info = dataclasses.replace(info, duration=info.duration + start_s)
+        result = CompletedTranscription(info=info, segments=segments)
         return TimedTranscription(result, time.perf_counter() - started)
 
     async def transcribe(

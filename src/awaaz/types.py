@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
@@ -34,6 +35,11 @@ class Segment:
     compression_ratio: float = 0.0
     temperature: float = 0.0
     tokens: tuple[int, ...] = ()
+
+    def shifted(self, seconds: float) -> Segment:
+        """This segment, its words included, ``seconds`` later."""
+        words = tuple(Word(w.start + seconds, w.end + seconds, w.word, w.probability) for w in self.words)
+        return dataclasses.replace(self, start=self.start + seconds, end=self.end + seconds, words=words)
 
 
 @dataclass(frozen=True, slots=True)

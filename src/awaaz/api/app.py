@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import functools
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Future
 from contextlib import asynccontextmanager
 
@@ -13,9 +16,12 @@ from awaaz import __version__
 from awaaz.api.errors import install_error_handlers
 from awaaz.api.limits import BodySizeLimitMiddleware
 from awaaz.api.routes import compat, health, openai
+from awaaz.api.routes import jobs as jobs_routes
 from awaaz.config import Settings, get_settings
 from awaaz.engines.base import Engine
 from awaaz.errors import AwaazError
+from awaaz.jobs.embedded import Gate
+from awaaz.jobs.setup import open_jobs
 from awaaz.models.manager import ModelManager
 from awaaz.service import TranscriptionService
 
@@ -32,6 +38,24 @@ def _log_warm(future: Future[Engine]) -> None:
         log.error("could not load the default model: %s", exc)
 
 
+def _gate(service: TranscriptionService, loop: asyncio.AbstractEventLoop) -> Gate:
+    """Embedded jobs take their admission slots on the event loop, as requests do (awaaz.jobs.embedded)."""
+
+    def acquire(stopping: Callable[[], bool]) -> Callable[[], object] | None:
+        future = asyncio.run_coroutine_threadsafe(service.admission.acquire_background(), loop)
+        while True:
+            try:
+                slot = future.result(timeout=0.5)
+            except concurrent.futures.TimeoutError:
+                if stopping():
+                    future.cancel()
+                    return None
+                continue
+            return functools.partial(loop.call_soon_threadsafe, slot.release)
+
+    return acquire
+
+
 def create_app(
     settings: Settings | None = None, models: ModelManager | None = None, *, preload: bool = True
 ) -> FastAPI:
@@ -44,6 +68,8 @@ def create_app(
         app.state.settings = settings
         app.state.models = manager
         service = app.state.service = TranscriptionService(settings, manager)
+        jobs = app.state.jobs = open_jobs(settings, service, _gate(service, asyncio.get_running_loop()))
+        jobs.start()
         if preload:
             # In the service's long-lived pool: a CTranslate2 model loaded in a thread that then exits runs
             # several times slower (docs/PERFORMANCE.md).
@@ -51,6 +77,7 @@ def create_app(
         try:
             yield
         finally:
+            await asyncio.to_thread(jobs.stop)
             service.close()
             if models is None:
                 manager.close()
@@ -61,9 +88,14 @@ def create_app(
         summary="Self-hosted Hindi speech-to-text with an OpenAI-compatible API.",
         lifespan=lifespan,
     )
-    app.add_middleware(BodySizeLimitMiddleware, limit_bytes=settings.limits.max_upload_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        limit_bytes=settings.limits.max_upload_bytes,
+        overrides={"/v1/jobs": settings.jobs.max_job_upload_bytes},
+    )
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(openai.router)
     app.include_router(compat.router)
+    app.include_router(jobs_routes.router)
     return app

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from awaaz.config import Settings
+from awaaz.jobs.manager import JobManager
 from awaaz.models.manager import ModelManager
 from awaaz.service import TranscriptionService
 
@@ -23,6 +24,12 @@ def get_models(request: Request) -> ModelManager:
     return models
 
 
+def get_jobs(request: Request) -> JobManager:
+    """The app's job manager."""
+    jobs: JobManager = request.app.state.jobs.manager
+    return jobs
+
+
 def get_service(request: Request) -> TranscriptionService:
     """The app's transcription service."""
     service: TranscriptionService = request.app.state.service
@@ -32,3 +39,4 @@ def get_service(request: Request) -> TranscriptionService:
 ConfigDep = Annotated[Settings, Depends(get_app_settings)]
 ModelsDep = Annotated[ModelManager, Depends(get_models)]
 ServiceDep = Annotated[TranscriptionService, Depends(get_service)]
+JobsDep = Annotated[JobManager, Depends(get_jobs)]

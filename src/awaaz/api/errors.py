@@ -21,6 +21,7 @@ STATUS_BY_KIND: dict[ErrorKind, int] = {
     ErrorKind.UNSUPPORTED_MEDIA: 415,
     ErrorKind.BAD_PARAMETER: 422,
     ErrorKind.NOT_FOUND: 404,
+    ErrorKind.CONFLICT: 409,
     ErrorKind.OVERLOADED: 429,
     ErrorKind.NOT_READY: 503,
     ErrorKind.TIMEOUT: 504,

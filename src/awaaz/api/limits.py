@@ -18,20 +18,25 @@ class _BodyTooLargeError(Exception):
 
 
 class BodySizeLimitMiddleware:
-    """Answer 413 once a request body grows past ``limit_bytes`` (or its Content-Length says it will)."""
+    """Answer 413 once a request body grows past ``limit_bytes`` (or its Content-Length says it will).
 
-    def __init__(self, app: ASGIApp, limit_bytes: int) -> None:
+    ``overrides`` give other limits to some paths (job uploads may be far larger than synchronous ones).
+    """
+
+    def __init__(self, app: ASGIApp, limit_bytes: int, overrides: dict[str, int] | None = None) -> None:
         self.app = app
-        self.limit = limit_bytes + MULTIPART_SLACK
-        self.limit_mb = limit_bytes / (1024 * 1024)
+        self.default = limit_bytes
+        self.overrides = overrides or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit_bytes = self.overrides.get(str(scope.get("path", "")).rstrip("/"), self.default)
+        limit = limit_bytes + MULTIPART_SLACK
         declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self._reject(send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._reject(send, limit_bytes)
             return
         received = 0
         exceeded = False
@@ -42,7 +47,7 @@ class BodySizeLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.limit:
+                if received > limit:
                     exceeded = True
                     raise _BodyTooLargeError
             return message
@@ -57,13 +62,13 @@ class BodySizeLimitMiddleware:
         with contextlib.suppress(_BodyTooLargeError):
             await self.app(scope, limited_receive, guarded_send)
         if exceeded and not started:
-            await self._reject(send)
+            await self._reject(send, limit_bytes)
 
-    async def _reject(self, send: Send) -> None:
+    async def _reject(self, send: Send, limit_bytes: int) -> None:
         body = json.dumps(
             error_body(
-                f"The upload is larger than the {self.limit_mb:g} MB limit. Send a smaller file, "
-                "or compress it (e.g. Opus or MP3).",
+                f"The upload is larger than the {limit_bytes / (1024 * 1024):g} MB limit. Send a smaller "
+                "file, or compress it (e.g. Opus or MP3).",
                 413,
                 "file_too_large",
                 "file",

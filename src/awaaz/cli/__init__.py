@@ -14,10 +14,12 @@ from awaaz.cli.models import models_app
 from awaaz.cli.serve import serve
 from awaaz.cli.train import synth_command, train_command
 from awaaz.cli.transcribe import transcribe
+from awaaz.cli.worker import worker
 
 app = typer.Typer(help="Awaaz: self-hosted Hindi speech-to-text.", no_args_is_help=True)
 app.command()(transcribe)
 app.command()(serve)
+app.command()(worker)
 app.add_typer(models_app, name="models")
 app.add_typer(lm_app, name="lm")
 app.add_typer(eval_app)
