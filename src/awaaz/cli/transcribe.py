@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
+import json
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from tqdm import tqdm
@@ -18,6 +20,7 @@ from awaaz.config import get_settings
 from awaaz.errors import AwaazError
 
 if TYPE_CHECKING:
+    from awaaz.client import JobClient
     from awaaz.service import TranscriptionService
     from awaaz.types import Segment, TranscribeOptions
 
@@ -64,19 +67,31 @@ def transcribe(
     model: Annotated[str | None, typer.Option(help="Model id (default: the configured default).")] = None,
     language: Annotated[str, typer.Option(help="Language code.")] = "hi",
     word_timestamps: Annotated[bool, typer.Option(help="Add word timings to JSON output.")] = False,
+    server: Annotated[
+        str | None,
+        typer.Option(help="Send the files to this server's job API (e.g. http://host:8000) instead."),
+    ] = None,
 ) -> None:
     """Transcribe audio files, with a progress bar over files and over audio time."""
-    # Imported here so that `awaaz --help` does not load faster-whisper and PyAV.
-    from awaaz.models.manager import ModelManager
-    from awaaz.service import TranscriptionService
-    from awaaz.types import TranscribeOptions
-
     files = find_audio_files(inputs)
     if not files:
         fail("no audio files found in the given paths.")
-    settings = get_settings()
-    service = TranscriptionService(settings, ModelManager(settings))
-    options = TranscribeOptions(language=language, word_timestamps=word_timestamps)
+    one: Callable[[Path], str]
+    if server:
+        from awaaz.client import JobClient
+
+        client = JobClient(server)
+        one = functools.partial(_remote_one, client, model, language, word_timestamps, fmt)
+    else:
+        # Imported here so that `awaaz --help` does not load faster-whisper and PyAV.
+        from awaaz.models.manager import ModelManager
+        from awaaz.service import TranscriptionService
+        from awaaz.types import TranscribeOptions
+
+        settings = get_settings()
+        service = TranscriptionService(settings, ModelManager(settings))
+        options = TranscribeOptions(language=language, word_timestamps=word_timestamps)
+        one = functools.partial(_transcribe_one, service, options=options, model=model, fmt=fmt)
     if output is not None:
         output.mkdir(parents=True, exist_ok=True)
     failures = 0
@@ -84,7 +99,7 @@ def transcribe(
     for path in file_bar:
         file_bar.set_postfix_str(path.name)
         try:
-            rendered = _transcribe_one(service, path, options, model, fmt)
+            rendered = one(path)
         except AwaazError as exc:
             failures += 1
             tqdm.write(f"error: {path}: {exc.message}", file=sys.stderr)
@@ -98,9 +113,30 @@ def transcribe(
         raise typer.Exit(code=1)
 
 
+def _remote_one(
+    client: JobClient, model: str | None, language: str, words: bool, fmt: OutputFormat, path: Path
+) -> str:
+    """One file through a server's job API, with a progress bar over its audio, rendered as ``fmt``."""
+    job = client.submit(path, model=model, language=language)
+    with tqdm(desc="audio", unit="s", file=sys.stderr, position=1, leave=False) as bar:
+
+        def progress(state: dict[str, Any]) -> None:
+            if state.get("duration") and bar.total is None:
+                bar.total = round(state["duration"], 1)
+            bar.update(round(max(state["transcribed"] - bar.n, 0.0), 1))
+
+        client.wait(job["id"], progress)
+    granularities = ("segment", "word") if words else ()
+    text = client.result(job["id"], FORMATS[fmt], granularities)
+    if fmt is OutputFormat.json:  # as the local path writes it
+        return json.dumps(json.loads(text), ensure_ascii=False, indent=2) + "\n"
+    return text
+
+
 def _transcribe_one(
     service: TranscriptionService,
     path: Path,
+    *,
     options: TranscribeOptions,
     model: str | None,
     fmt: OutputFormat,

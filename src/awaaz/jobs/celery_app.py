@@ -61,17 +61,17 @@ def dispatcher(settings: JobSettings) -> Callable[[str], None]:
 
 def run_worker(settings: Settings, concurrency: int, loglevel: str = "INFO") -> None:
     """Run a worker in this process until it is stopped: ``concurrency`` jobs at once, one model."""
+    from awaaz.jobs.files import AudioFiles
     from awaaz.jobs.manager import JobManager
     from awaaz.jobs.redis_store import RedisJobStore
     from awaaz.jobs.runner import JobRunner
-    from awaaz.jobs.setup import audio_files
     from awaaz.models.manager import ModelManager
     from awaaz.service import TranscriptionService
 
     jobs = settings.jobs
     app = make_celery(jobs)
     store = RedisJobStore.from_url(jobs.redis_url)
-    files = audio_files(settings)
+    files = AudioFiles.under(jobs.data_dir)
     service = TranscriptionService(settings, ModelManager(settings))
     service.preload(settings.models.default_model).result()
     runner = JobRunner(store, files, service, jobs)

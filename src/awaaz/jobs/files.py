@@ -22,6 +22,11 @@ class AudioFiles:
     def __init__(self, root: Path) -> None:
         self.root = root
 
+    @classmethod
+    def under(cls, data_dir: Path) -> AudioFiles:
+        """The job audio of ``data_dir`` (``AWAAZ_DATA_DIR``): ``<data_dir>/jobs/audio``."""
+        return cls(data_dir / "jobs" / "audio")
+
     def path(self, job_id: str) -> Path:
         """Where the job's audio is."""
         return self.root / job_id

@@ -31,15 +31,10 @@ class JobSystem:
             self.workers.stop()
 
 
-def audio_files(settings: Settings) -> AudioFiles:
-    """Where job audio lives: ``<data_dir>/jobs/audio``."""
-    return AudioFiles(settings.jobs.data_dir / "jobs" / "audio")
-
-
 def open_jobs(settings: Settings, service: TranscriptionService, gate: Gate) -> JobSystem:
     """The job system of ``settings.jobs.queue``; ``gate`` gives embedded jobs their admission slots."""
     jobs = settings.jobs
-    files = audio_files(settings)
+    files = AudioFiles.under(jobs.data_dir)
     if jobs.queue == "celery":
         from awaaz.jobs.celery_app import dispatcher
         from awaaz.jobs.redis_store import RedisJobStore
