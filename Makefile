@@ -9,7 +9,7 @@ AWAAZ_HOST ?= 127.0.0.1
 AWAAZ_PORT ?= 8000
 export AWAAZ_HOST AWAAZ_PORT
 
-.PHONY: setup setup-test serve test lint typecheck bench model clean
+.PHONY: setup setup-test serve worker test lint typecheck bench model clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Awaaz needs Python >= 3.11"'
@@ -34,6 +34,10 @@ model: setup
 
 serve: model
 	$(BIN)/awaaz serve
+
+# A job worker for AWAAZ_QUEUE=celery (README, "Jobs"): run it on as many machines as you like.
+worker: model
+	$(BIN)/awaaz worker
 
 test: setup-test model
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

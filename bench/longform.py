@@ -12,7 +12,12 @@ memory against duration.
     Writes recordings of real speech (train and eval clips, repeated to reach the length; the committed
     fixtures where ../shared is absent) and reports the peak RSS and RTF of ``awaaz transcribe`` on each.
 
-Both print a table and write JSON under ``bench/results/`` with the machine's CPU and ISA.
+``python bench/longform.py jobs [--minutes 10 60 240]``
+    The same recordings as jobs: each is uploaded to a fresh ``awaaz serve`` (embedded job queue) through
+    ``POST /v1/jobs`` and waited for; reports the server's peak RSS (VmHWM), the job's RTF (its running time
+    over the audio's duration) and WER.
+
+All print a table and write JSON under ``bench/results/`` with the machine's CPU and ISA.
 """
 
 from __future__ import annotations
@@ -185,11 +190,51 @@ def memory(minutes: list[float], work: Path) -> dict[str, Any]:
     return results
 
 
+def jobs(minutes: list[float], work: Path) -> dict[str, Any]:
+    """Peak RSS and RTF of a fresh server working one job of each length."""
+    from awaaz.client import JobClient
+
+    results: dict[str, Any] = {"source": str(NOA if NOA.is_file() else FIXTURES)}
+    for length in minutes:
+        recording = write_recording(work / f"speech-{length:g}min.flac", speech(), length * 60)
+        port = free_port()
+        env = {"AWAAZ_PORT": str(port), "AWAAZ_DATA_DIR": str(work / f"data-{length:g}")}
+        server = start_server("awaaz", [sys.executable, "-m", "awaaz.cli", "serve"], env, port, "/ready")
+        client = JobClient(server.url, timeout_s=600)
+        try:
+            job = client.submit(recording.path)
+            done = client.wait(job["id"])
+            text = client.result(job["id"], "text")
+            rss = server.peak_rss_mb()
+        finally:
+            client.close()
+            server.stop()
+        running_s = done["finished_at"] - done["started_at"]
+        results[f"{length:g}min"] = row = {
+            "audio_s": round(recording.duration_s, 1),
+            "upload_mb": round(recording.path.stat().st_size / 2**20, 1),
+            "peak_rss_mb": round(rss, 1),
+            "job_s": round(running_s, 1),
+            "rtf": round(running_s / recording.duration_s, 3),
+            "segments": done["segments"],
+            **score(recording.reference, text),
+        }
+        recording.path.unlink()
+        print(
+            f"{length:>6g} min  peak RSS {rss:7.1f} MiB  RTF {row['rtf']:.3f}  WER {row['wer']:.2%}",
+            flush=True,
+        )
+    peaks = [results[f"{m:g}min"]["peak_rss_mb"] for m in minutes]
+    results["peak_growth_mb"] = round(max(peaks) - peaks[0], 1)
+    print(f"peak RSS growth from {minutes[0]:g} min to the longest: {results['peak_growth_mb']} MiB")
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("what", choices=("accuracy", "memory"))
+    parser.add_argument("what", choices=("accuracy", "memory", "jobs"))
     parser.add_argument("--split", action="append", help="eval splits (accuracy; default both)")
     parser.add_argument("--minutes", type=float, nargs="+", help="recording lengths (0: whole split)")
     parser.add_argument("--tag", default="latest", help="results file: bench/results/longform-WHAT-TAG.json")
@@ -198,6 +243,8 @@ def main() -> None:
         if args.what == "accuracy":
             splits = args.split or ["eval_news", "eval_stories"]
             body = accuracy(splits, args.minutes or [0.0, 2.0], Path(tmp))
+        elif args.what == "jobs":
+            body = jobs(args.minutes or [10.0, 60.0, 240.0], Path(tmp))
         else:
             body = memory(args.minutes or [10.0, 60.0], Path(tmp))
     out = RESULTS / f"longform-{args.what}-{args.tag}.json"

@@ -268,3 +268,23 @@ def test_a_job_stopped_by_a_restart_resumes_after_its_last_segment_exactly_once(
     first_run = stopped["segments"]
     assert first_run < len(segments)
     assert sum(resumed_engine.calls) < 48 - segments[first_run - 1]["end"] + 1  # only the rest again
+
+
+class BrokenEngine(SecondsEngine):
+    """Fails as a broken library does."""
+
+    def answer(self, audio: Any, options: Any) -> Iterator[Any]:  # noqa: ARG002
+        yield from ()
+        raise RuntimeError("CUDA error: an illegal memory access was encountered")
+
+
+def test_a_failing_transcription_fails_the_job_with_the_error_and_the_worker_goes_on(tmp_path: Path) -> None:
+    with _client(_settings(tmp_path), BrokenEngine()) as client:
+        first = _submit(client, 2.0)
+        failed = _until(client, first["id"], _finished)
+        assert failed["status"] == "failed"
+        assert failed["error"]["type"] == "server_error"
+        assert failed["error"]["code"] == "internal_error"
+        assert "illegal memory access" in failed["error"]["message"]
+        second = _submit(client, 2.0)  # the worker thread lived on
+        assert _until(client, second["id"], _finished)["status"] == "failed"
