@@ -57,14 +57,15 @@ class Recording:
 
 
 def write_recording(path: Path, entries: Iterator[ManifestEntry], seconds: float | None) -> Recording:
-    """Write the ``entries``' clips one after another (until ``seconds`` if given) as FLAC, block by block."""
+    """Write the ``entries``' clips one after another as FLAC, block by block; with ``seconds``, as many
+    whole clips as fit in that length (so a 4 h recording stays within the 4 h job limit)."""
     texts, written = [], 0
     with sf.SoundFile(path, "w", SAMPLE_RATE, 1, format="FLAC") as out:
         for entry in entries:
-            if seconds is not None and written >= seconds * SAMPLE_RATE:
-                break
             audio, rate = sf.read(entry.audio, dtype="float32")
             assert rate == SAMPLE_RATE, entry.audio
+            if seconds is not None and texts and written + audio.shape[0] > seconds * SAMPLE_RATE:
+                break
             out.write(audio)
             written += audio.shape[0]
             texts.append(entry.text)

@@ -141,8 +141,14 @@ def test_streaming_checks_the_container_when_opened() -> None:
         stream_audio(b"\x00not audio at all" * 100)
 
 
+def test_a_declared_duration_past_the_limit_is_refused_before_decoding() -> None:
+    with pytest.raises(AudioTooLongError, match="declares 6 s"):
+        stream_audio(encode(tone(6.0), SAMPLE_RATE, "wav"), max_duration_s=3.0)
+
+
 def test_streaming_refuses_audio_over_the_limit_once_it_gets_there() -> None:
-    blocks = iter(stream_audio(encode(tone(6.0), SAMPLE_RATE, "wav"), max_duration_s=3.0, block_s=1.0))
+    # Declared within a second of the limit (a header may be a little off): decoding stops at the limit.
+    blocks = iter(stream_audio(encode(tone(3.9), SAMPLE_RATE, "wav"), max_duration_s=3.0, block_s=1.0))
     assert next(blocks).shape[0] >= SAMPLE_RATE  # the first seconds come before the limit is reached
     with pytest.raises(AudioTooLongError, match="3 s limit"):
         list(blocks)

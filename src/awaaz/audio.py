@@ -34,6 +34,19 @@ Audio = npt.NDArray[np.float32]
 SUPPORTED_FORMATS = ("wav", "mp3", "flac", "ogg", "opus", "webm", "m4a", "aac", "mp4", "mpeg", "mpga")
 
 
+ALLOWED_FORMATS = (
+    "wav,w64,mp3,flac,ogg,matroska,webm,mov,mp4,m4a,3gp,3g2,mj2,aac,ac3,eac3,aiff,au,caf,amr,amrnb,amrwb,"
+    "asf,wv,ape,tta,mpc,mpc8,dts,mpeg,mpegts,avi,flv,voc"
+)
+"""The demuxers FFmpeg may use: audio and media containers only. Formats that open other files or network
+connections (SDP opens RTP sockets; ffconcat, HLS playlists and image sequences read other paths) are
+refused before they do anything."""
+PROTOCOLS = "file"
+"""Protocols a demuxer may open beyond its own input (none of the allowed ones needs any)."""
+MAX_SAMPLE_RATE = 192_000
+MAX_CHANNELS = 16
+
+
 def _open_input(source: AudioSource) -> tuple[BinaryIO | str, int | None]:
     """Return something PyAV can open, and its size in bytes where that is cheap to know."""
     if isinstance(source, bytes | bytearray | memoryview):
@@ -77,8 +90,9 @@ class AudioBlocks:
         self._block = max(1, int(block_s * SAMPLE_RATE))
         self.decoded_samples = 0
         """Samples produced so far (the whole file's once iteration has ended)."""
+        options = {"format_whitelist": ALLOWED_FORMATS, "protocol_whitelist": PROTOCOLS}
         with _decode_errors():
-            self._container = av.open(handle, mode="r", metadata_errors="ignore")
+            self._container = av.open(handle, mode="r", metadata_errors="ignore", options=options)
         if not self._container.streams.audio:
             self._container.close()
             raise NoAudioStreamError(
@@ -86,6 +100,26 @@ class AudioBlocks:
                 "Send a file that contains audio."
             )
         self._stream = self._container.streams.audio[0]
+        self._check_declared()
+
+    def _check_declared(self) -> None:
+        """Refuse, before any decoding, what the stream declares it would cost too much to decode."""
+        rate, channels = self._stream.rate or 0, self._stream.channels or 0
+        problem = None
+        if rate > MAX_SAMPLE_RATE:
+            problem = f"a sample rate of {rate} Hz (at most {MAX_SAMPLE_RATE} Hz is accepted)"
+        elif channels > MAX_CHANNELS:
+            problem = f"{channels} channels (at most {MAX_CHANNELS} are accepted)"
+        if problem is not None:
+            self._container.close()
+            raise AudioDecodeError(f"The audio stream declares {problem}. Send speech at a usual rate.")
+        declared, limit = self.declared_duration_s, self.max_duration_s
+        if declared is not None and limit is not None and declared > limit + 1.0:
+            self._container.close()
+            raise AudioTooLongError(
+                f"The file declares {declared:.0f} s of audio, longer than the {limit:g} s limit for this "
+                "request. Trim it, or submit it as an asynchronous job (POST /v1/jobs)."
+            )
 
     @property
     def declared_duration_s(self) -> float | None:

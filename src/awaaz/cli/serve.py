@@ -28,4 +28,5 @@ def serve(
         host=host or settings.server.host,
         port=port or settings.server.port,
         log_level=settings.server.log_level.lower(),
+        server_header=False,  # no "server: uvicorn" advertised
     )

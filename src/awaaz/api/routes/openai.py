@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from awaaz import formats
 from awaaz.api.deps import ConfigDep, ModelsDep, ServiceDep
+from awaaz.api.disconnect import unless_disconnected
 from awaaz.api.uploads import read_upload
 from awaaz.errors import InvalidParameterError, ModelNotFoundError
 from awaaz.models.catalog import ModelSpec
@@ -56,6 +57,7 @@ def _validate(response_format: str, granularities: list[str]) -> None:
 
 @router.post("/audio/transcriptions", response_model=None)
 async def create_transcription(
+    request: Request,
     settings: ConfigDep,
     models: ModelsDep,
     service: ServiceDep,
@@ -81,7 +83,7 @@ async def create_transcription(
         temperature=temperature,
         word_timestamps=formats.needs_word_times(response_format, granularities),
     )
-    result = await service.transcribe(data, options, model=model_id)
+    result = await unless_disconnected(request, service.transcribe(data, options, model=model_id))
     rendered = formats.render(
         result, response_format, cues=service.longform.cues, granularities=granularities
     )
