@@ -123,3 +123,13 @@ def test_a_client_that_hangs_up_stops_its_transcription(tmp_path: Path) -> None:
     finally:
         server.should_exit = True
         thread.join(WAIT_S)
+
+
+def test_an_overlong_prompt_is_refused_before_any_work(client: TestClient) -> None:
+    response = client.post(
+        "/v1/audio/transcriptions",
+        files={"file": ("a.wav", b"never decoded", "audio/wav")},
+        data={"prompt": "क" * 3_000},
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["param"] == "prompt"

@@ -231,3 +231,17 @@ def test_bytes_io_upload(client: OpenAI, hindi_clips: list[Clip]) -> None:
     buffer = io.BytesIO(hindi_clips[0].path.read_bytes())
     buffer.name = "clip.flac"
     assert client.audio.transcriptions.create(model="whisper-1", file=buffer).text
+
+
+def test_a_prompt_longer_than_the_decoder_keeps_is_refused_in_tokens(
+    http: TestClient, hindi_clips: list[Clip]
+) -> None:
+    prompt = " ".join(["नमस्ते"] * 300)  # under the character cap, far over 223 tokens
+    response = http.post(
+        "/v1/audio/transcriptions",
+        files={"file": ("a.flac", hindi_clips[0].path.read_bytes(), "audio/flac")},
+        data={"prompt": prompt},
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["param"] == "prompt"
+    assert "tokens" in response.json()["error"]["message"]

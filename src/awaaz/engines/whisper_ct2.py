@@ -34,6 +34,8 @@ TEMPERATURE_FALLBACK = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 MAX_LENGTH = 448
 """Whisper's decoder positions per 30 s window, prompt included."""
 WINDOW_S = 30.0
+MAX_PROMPT_TOKENS = MAX_LENGTH // 2 - 1
+"""The most prompt tokens faster-whisper keeps before a window (it silently drops the rest)."""
 MIN_NEW_TOKENS = 16
 """Added to every duration bound: room for timestamps and the end token of very short clips."""
 NEW_TOKENS_BUCKET = 32
@@ -242,6 +244,14 @@ class WhisperCT2Engine:
         (the benchmark gives the same ones to other servers)."""
         if not 0.0 <= options.temperature <= 1.0:
             raise InvalidParameterError("temperature must be between 0 and 1.", param="temperature")
+        if options.prompt:
+            tokens = len(self._model.hf_tokenizer.encode(" " + options.prompt.strip()).ids)
+            if tokens > MAX_PROMPT_TOKENS:
+                raise InvalidParameterError(
+                    f"The prompt is {tokens} tokens; at most {MAX_PROMPT_TOKENS} fit before a 30 s window "
+                    "(Whisper keeps only the last ones). Shorten it to the names and spellings that matter.",
+                    param="prompt",
+                )
         language = self._checked_scope(options)
         if language is not None and language not in self._model.supported_languages:
             raise InvalidParameterError(

@@ -18,6 +18,8 @@ from awaaz.types import TranscribeOptions
 router = APIRouter(prefix="/v1", tags=["openai"])
 
 GRANULARITIES = ("word", "segment")
+MAX_PROMPT_CHARS = 2000
+"""Checked before anything is read or decoded; the engine then checks the prompt's length in tokens."""
 CREATED = 1_735_689_600  # fixed "created" stamp for models: they are files, not API objects
 
 
@@ -72,6 +74,12 @@ async def create_transcription(
     """Transcribe an uploaded file; the response shape follows ``response_format`` exactly as OpenAI's."""
     granularities = timestamp_granularities or []
     _validate(response_format, granularities)
+    if prompt is not None and len(prompt) > MAX_PROMPT_CHARS:
+        raise InvalidParameterError(
+            f"The prompt has {len(prompt)} characters; at most {MAX_PROMPT_CHARS} are accepted (and at most "
+            "223 tokens are used). Keep it to the names and spellings that matter.",
+            param="prompt",
+        )
     try:
         model_id = models.catalog.get(model).id
     except ModelNotFoundError as exc:
