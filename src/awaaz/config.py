@@ -320,6 +320,32 @@ class NemoSettings(BaseSettings):
     )
 
 
+class StreamSettings(BaseSettings):
+    """Live transcription over WebSocket (:mod:`awaaz.streaming`)."""
+
+    model_config = _config()
+
+    max_streams: int = Field(
+        4, ge=1, description="Live streams served at once; past this, a new one is refused (close code 1013)."
+    )
+    stream_idle_timeout_s: float = Field(
+        15.0, gt=0, description="A stream whose client sends nothing for this long is closed."
+    )
+    stream_max_session_s: float = Field(
+        4 * 3600.0, gt=0, description="Longest live stream, in seconds of audio."
+    )
+    stream_max_frame_kb: float = Field(256.0, gt=0, description="Largest audio frame a client may send, KiB.")
+    stream_end_silence_s: float = Field(
+        0.6, gt=0, description="Silence that ends an utterance (its final is then decoded)."
+    )
+    stream_max_utterance_s: float = Field(
+        15.0, gt=1, le=30, description="An utterance with no pause is closed after this long."
+    )
+    stream_partial_every_s: float = Field(
+        1.0, gt=0, description="While someone speaks, a partial guess is decoded this often (greedy, no LM)."
+    )
+
+
 def _default_data_dir() -> Path:
     return user_data_path("awaaz")
 
@@ -393,6 +419,7 @@ class Settings(BaseModel):
     longform: LongFormSettings = Field(default_factory=LongFormSettings)
     nemo: NemoSettings = Field(default_factory=NemoSettings)
     jobs: JobSettings = Field(default_factory=JobSettings)
+    streams: StreamSettings = Field(default_factory=StreamSettings)
 
     @classmethod
     def of(cls, **values: Any) -> Settings:
@@ -450,6 +477,7 @@ ENV_GROUPS: tuple[type[BaseSettings], ...] = (
     LongFormSettings,
     NemoSettings,
     JobSettings,
+    StreamSettings,
 )
 """Every settings group, for documentation and its tests."""
 

@@ -1,0 +1,157 @@
+"""One live stream: PCM in, partial and final transcripts out, worked in its own thread.
+
+Partials are greedy decodes of the open utterance without the language model (a greedy call passes the
+rescorer untouched), refreshed every ``stream_partial_every_s`` of audio while someone speaks, and skipped
+while audio is waiting (so a slow machine falls behind on partials, never on finals). A final is the
+utterance decoded as the offline path decodes a clip: beam search, LM rescoring, lexicon variants, guards.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import queue
+from collections.abc import Callable
+from typing import Any
+
+import av
+import numpy as np
+
+from awaaz.audio import Audio
+from awaaz.config import LongFormSettings, StreamSettings
+from awaaz.engines.base import Engine
+from awaaz.longform.transcribe import transcribe_long
+from awaaz.streaming.endpointer import Endpointer, Utterance
+from awaaz.types import SAMPLE_RATE, TranscribeOptions
+
+log = logging.getLogger(__name__)
+
+Event = dict[str, Any]
+
+
+class StreamSession:
+    """Feed it PCM16 little-endian mono bytes at ``sample_rate``; ``emit`` gets each event (from the
+    session's thread): ``partial``, ``final``, then ``end`` after :meth:`stop`, or ``error``."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        options: TranscribeOptions,
+        settings: StreamSettings,
+        longform: LongFormSettings,
+        sample_rate: int,
+        emit: Callable[[Event], None],
+    ) -> None:
+        self.engine = engine
+        self.final_options = dataclasses.replace(options, word_timestamps=True)
+        self.partial_options = dataclasses.replace(
+            options, beam_size=1, word_timestamps=False, vad_filter=False
+        )
+        self.settings = settings
+        self.longform = longform
+        self.sample_rate = sample_rate
+        self.emit = emit
+        self.endpointer = Endpointer(settings.stream_end_silence_s, settings.stream_max_utterance_s)
+        self._inbox: queue.Queue[bytes | None] = queue.Queue()
+        self._cancelled = False
+        self._samples = 0
+        self._last_partial_s = 0.0
+        self._resampler = (
+            None
+            if sample_rate == SAMPLE_RATE
+            else av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+        )
+
+    def feed(self, pcm: bytes) -> None:
+        """Queue audio (from any thread)."""
+        self._inbox.put(pcm)
+
+    def stop(self) -> None:
+        """The client is done: finish every final, then emit ``end``."""
+        self._inbox.put(None)
+
+    def cancel(self) -> None:
+        """The client is gone: stop at once, emit nothing more."""
+        self._cancelled = True
+        self._inbox.put(None)
+
+    @property
+    def seconds(self) -> float:
+        """Audio received so far, seconds."""
+        return self._samples / SAMPLE_RATE
+
+    def run(self) -> None:
+        """Work the stream until :meth:`stop` or :meth:`cancel` (call in the session's thread)."""
+        with self.engine.participant():
+            while True:
+                item = self._inbox.get()
+                if item is None or self._cancelled:
+                    break
+                audio = self._to_16k(item)
+                self._samples += audio.shape[0]
+                for utterance in self.endpointer.feed(audio):
+                    self._final(utterance)
+                if self.seconds > self.settings.stream_max_session_s:
+                    limit = self.settings.stream_max_session_s
+                    message = f"The stream passed the {limit:g} s limit. Start a new one."
+                    self.emit({"type": "error", "code": "session_too_long", "message": message})
+                    return
+                if self._inbox.empty() and self._partial_due():
+                    self._partial()
+            if self._cancelled:
+                return
+            last = self.endpointer.flush()
+            if last is not None:
+                self._final(last)
+            self.emit({"type": "end"})
+
+    def _to_16k(self, pcm: bytes) -> Audio:
+        samples = np.frombuffer(pcm, dtype="<i2")
+        if self._resampler is None:
+            return (samples.astype(np.float32) / 32768.0).astype(np.float32)
+        frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate = self.sample_rate
+        out = [f.to_ndarray().reshape(-1) for f in self._resampler.resample(frame)]
+        return np.concatenate(out).astype(np.float32) if out else np.zeros(0, dtype=np.float32)
+
+    def _partial_due(self) -> bool:
+        return (
+            self.endpointer.speaking
+            and self.seconds - self._last_partial_s >= self.settings.stream_partial_every_s
+        )
+
+    def _partial(self) -> None:
+        utterance = self.endpointer.current()
+        if utterance is None:
+            return
+        self._last_partial_s = self.seconds
+        text = self.engine.transcribe(utterance.audio, self.partial_options).collect().text
+        if text:
+            self.emit(
+                {
+                    "type": "partial",
+                    "text": text,
+                    "start": round(utterance.start_s, 3),
+                    "end": round(utterance.end_s, 3),
+                }
+            )
+
+    def _final(self, utterance: Utterance) -> None:
+        result = transcribe_long(self.engine, [utterance.audio], self.final_options, self.longform).collect()
+        self._last_partial_s = self.seconds
+        if not result.text:
+            return
+        offset = utterance.start_s
+        words = [
+            {"word": w.word.strip(), "start": round(w.start + offset, 3), "end": round(w.end + offset, 3)}
+            for w in result.words
+        ]
+        self.emit(
+            {
+                "type": "final",
+                "text": result.text,
+                "start": round(utterance.start_s, 3),
+                "end": round(utterance.end_s, 3),
+                "words": words,
+            }
+        )
