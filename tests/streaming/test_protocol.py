@@ -4,6 +4,7 @@ client that leaves mid-utterance."""
 from __future__ import annotations
 
 import io
+import time
 import wave
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -49,6 +50,7 @@ def _stream(
         ws.send_json(start)
         for at in range(0, len(pcm), step):
             ws.send_bytes(pcm[at : at + step])
+            time.sleep(0.001)  # a fast client, but one the session can drain now and then (partials)
         ws.send_json({"type": "stop"})
         messages = []
         while True:
