@@ -12,6 +12,7 @@ from awaaz.cli.evaluate import app as eval_app
 from awaaz.cli.lm import lm_app
 from awaaz.cli.models import models_app
 from awaaz.cli.serve import serve
+from awaaz.cli.stream import stream
 from awaaz.cli.train import synth_command, train_command
 from awaaz.cli.transcribe import transcribe
 from awaaz.cli.worker import worker
@@ -20,6 +21,7 @@ app = typer.Typer(help="Awaaz: self-hosted Hindi speech-to-text.", no_args_is_he
 app.command()(transcribe)
 app.command()(serve)
 app.command()(worker)
+app.command()(stream)
 app.add_typer(models_app, name="models")
 app.add_typer(lm_app, name="lm")
 app.add_typer(eval_app)
