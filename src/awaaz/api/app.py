@@ -17,6 +17,7 @@ from awaaz.api.errors import install_error_handlers
 from awaaz.api.limits import BodySizeLimitMiddleware
 from awaaz.api.routes import compat, health, openai
 from awaaz.api.routes import jobs as jobs_routes
+from awaaz.api.routes import realtime as realtime_routes
 from awaaz.api.routes import stream as stream_routes
 from awaaz.config import Settings, get_settings
 from awaaz.engines.base import Engine
@@ -100,4 +101,5 @@ def create_app(
     app.include_router(compat.router)
     app.include_router(jobs_routes.router)
     app.include_router(stream_routes.router)
+    app.include_router(realtime_routes.router)
     return app

@@ -27,6 +27,7 @@ from awaaz.types import SAMPLE_RATE, TranscribeOptions
 log = logging.getLogger(__name__)
 
 Event = dict[str, Any]
+COMMIT = "commit"
 
 
 class StreamSession:
@@ -52,10 +53,11 @@ class StreamSession:
         self.sample_rate = sample_rate
         self.emit = emit
         self.endpointer = Endpointer(settings.stream_end_silence_s, settings.stream_max_utterance_s)
-        self._inbox: queue.Queue[bytes | None] = queue.Queue()
+        self._inbox: queue.Queue[bytes | str | None] = queue.Queue()
         self._cancelled = False
         self._samples = 0
         self._last_partial_s = 0.0
+        self._announced: float | None = None
         self._resampler = (
             None
             if sample_rate == SAMPLE_RATE
@@ -69,6 +71,10 @@ class StreamSession:
     def stop(self) -> None:
         """The client is done: finish every final, then emit ``end``."""
         self._inbox.put(None)
+
+    def commit(self) -> None:
+        """Close the open utterance now (its final is decoded), as a pause would."""
+        self._inbox.put(COMMIT)
 
     def cancel(self) -> None:
         """The client is gone: stop at once, emit nothing more."""
@@ -87,10 +93,20 @@ class StreamSession:
                 item = self._inbox.get()
                 if item is None or self._cancelled:
                     break
+                if item == COMMIT:
+                    committed = self.endpointer.flush()
+                    if committed is not None:
+                        self._final(committed)
+                    continue
+                assert isinstance(item, bytes)
                 audio = self._to_16k(item)
                 self._samples += audio.shape[0]
                 for utterance in self.endpointer.feed(audio):
+                    self._announce(utterance.start_s)
                     self._final(utterance)
+                current = self.endpointer.current()
+                if current is not None:
+                    self._announce(current.start_s)
                 if self.seconds > self.settings.stream_max_session_s:
                     limit = self.settings.stream_max_session_s
                     message = f"The stream passed the {limit:g} s limit. Start a new one."
@@ -104,6 +120,12 @@ class StreamSession:
             if last is not None:
                 self._final(last)
             self.emit({"type": "end"})
+
+    def _announce(self, start_s: float) -> None:
+        """Tell the client, once, that an utterance began (the OpenAI protocol has an event for it)."""
+        if self._announced != start_s:
+            self._announced = start_s
+            self.emit({"type": "speech_started", "start": round(start_s, 3)})
 
     def _to_16k(self, pcm: bytes) -> Audio:
         samples = np.frombuffer(pcm, dtype="<i2")

@@ -30,6 +30,7 @@ router = APIRouter(tags=["stream"])
 
 POLICY, TOO_BIG, TRY_LATER, FAILED = 1008, 1009, 1013, 1011
 RATES = (8_000, 48_000)
+NATIVE = frozenset({"partial", "final", "end", "error"})
 
 
 class _RefusedError(Exception):
@@ -73,14 +74,12 @@ async def stream(ws: WebSocket) -> None:
     models: ModelManager = ws.app.state.models
     limits = settings.streams
     await ws.accept()
-    state = ws.app.state
-    if getattr(state, "streams_open", 0) >= limits.max_streams:
+    if not stream_slot(ws):
         await _fail(
             ws,
             _RefusedError("too_many_streams", f"{limits.max_streams} streams are open; retry.", TRY_LATER),
         )
         return
-    state.streams_open = getattr(state, "streams_open", 0) + 1
     try:
         await _serve(ws, settings, models)
     except _RefusedError as refused:
@@ -88,7 +87,7 @@ async def stream(ws: WebSocket) -> None:
     except WebSocketDisconnect:
         pass
     finally:
-        state.streams_open -= 1
+        free_slot(ws)
 
 
 async def _receive(ws: WebSocket, timeout_s: float) -> dict[str, Any]:
@@ -103,14 +102,11 @@ async def _receive(ws: WebSocket, timeout_s: float) -> dict[str, Any]:
     return message
 
 
-async def _serve(ws: WebSocket, settings: Settings, models: ModelManager) -> None:
-    limits = settings.streams
-    first = await _receive(ws, limits.stream_idle_timeout_s)
-    options, rate, model, interim = _start_options(first.get("text"))
-    try:
-        models.catalog.get(model)
-    except AwaazError as exc:
-        raise _RefusedError("model_not_found", exc.message) from exc
+def start_session(
+    settings: Settings, models: ModelManager, options: TranscribeOptions, rate: int, model: str | None
+) -> tuple[asyncio.Queue[Event], asyncio.Future[StreamSession]]:
+    """Run a :class:`StreamSession` in its own thread, holding the model meanwhile; its events arrive on
+    the queue, and the future gives the session once the model is ready (shared by both protocols)."""
     loop = asyncio.get_running_loop()
     events: asyncio.Queue[Event] = asyncio.Queue()
     ready: asyncio.Future[StreamSession] = loop.create_future()
@@ -121,7 +117,7 @@ async def _serve(ws: WebSocket, settings: Settings, models: ModelManager) -> Non
     def work() -> None:
         try:
             with models.use(model) as engine:
-                session = StreamSession(engine, options, limits, settings.longform, rate, emit)
+                session = StreamSession(engine, options, settings.streams, settings.longform, rate, emit)
                 loop.call_soon_threadsafe(ready.set_result, session)
                 session.run()
         except AwaazError as exc:
@@ -133,6 +129,33 @@ async def _serve(ws: WebSocket, settings: Settings, models: ModelManager) -> Non
             loop.call_soon_threadsafe(_no_session, ready)
 
     threading.Thread(target=work, name="awaaz-stream", daemon=True).start()
+    return events, ready
+
+
+def stream_slot(ws: WebSocket) -> bool:
+    """Take one of ``AWAAZ_MAX_STREAMS`` (False when all are taken); give it back with :func:`free_slot`."""
+    state = ws.app.state
+    settings: Settings = state.settings
+    if getattr(state, "streams_open", 0) >= settings.streams.max_streams:
+        return False
+    state.streams_open = getattr(state, "streams_open", 0) + 1
+    return True
+
+
+def free_slot(ws: WebSocket) -> None:
+    """Give a stream slot back."""
+    ws.app.state.streams_open -= 1
+
+
+async def _serve(ws: WebSocket, settings: Settings, models: ModelManager) -> None:
+    limits = settings.streams
+    first = await _receive(ws, limits.stream_idle_timeout_s)
+    options, rate, model, interim = _start_options(first.get("text"))
+    try:
+        models.catalog.get(model)
+    except AwaazError as exc:
+        raise _RefusedError("model_not_found", exc.message) from exc
+    events, ready = start_session(settings, models, options, rate, model)
     sender = asyncio.create_task(_send(ws, events, interim))
     session: StreamSession | None = None
     try:
@@ -180,7 +203,7 @@ async def _send(ws: WebSocket, events: asyncio.Queue[Event], interim: bool) -> N
     """Forward the session's events; close after ``end`` (normally) or ``error``."""
     while True:
         event = await events.get()
-        if event["type"] == "partial" and not interim:
+        if event["type"] not in NATIVE or (event["type"] == "partial" and not interim):
             continue
         await ws.send_json(event)
         if event["type"] == "end":

@@ -1,0 +1,54 @@
+"""OpenAI's realtime transcription protocol at /v1/realtime, driven by the official openai client."""
+
+from __future__ import annotations
+
+import base64
+import io
+import wave
+
+import numpy as np
+from openai import OpenAI
+
+from tests.jobs.conftest import speech_wav
+
+
+def _pcm24k() -> bytes:
+    with wave.open(io.BytesIO(speech_wav(1)), "rb") as wav:
+        samples = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2").astype(np.float32)
+    positions = np.arange(0, samples.shape[0], 16_000 / 24_000)
+    return np.interp(positions, np.arange(samples.shape[0]), samples).astype("<i2").tobytes()
+
+
+def test_the_official_client_gets_deltas_and_completed_transcripts(server: str) -> None:
+    client = OpenAI(base_url=f"{server}/v1", api_key="unused")
+    pcm = _pcm24k()
+    with client.realtime.connect(model="whisper-1", extra_query={"intent": "transcription"}) as connection:
+        created = connection.recv()
+        assert created.type == "session.created"
+        connection.session.update(
+            session={
+                "type": "transcription",
+                "audio": {
+                    "input": {
+                        "format": {"type": "audio/pcm", "rate": 24_000},
+                        "transcription": {"model": "whisper-1", "language": "hi"},
+                    }
+                },
+            }
+        )
+        assert connection.recv().type == "session.updated"
+        step = 24_000 * 2 // 10  # 0.1 s
+        for at in range(0, len(pcm), step):
+            connection.input_audio_buffer.append(audio=base64.b64encode(pcm[at : at + step]).decode())
+        connection.input_audio_buffer.commit()
+        kinds: list[str] = []
+        completed: list[str] = []
+        while len(completed) < 4:
+            event = connection.recv()
+            kinds.append(event.type)
+            if event.type == "conversation.item.input_audio_transcription.completed":
+                completed.append(event.transcript)
+            assert event.type != "error", event
+    assert "input_audio_buffer.speech_started" in kinds
+    assert kinds.index("input_audio_buffer.speech_started") < kinds.index("input_audio_buffer.committed")
+    assert all(text.startswith("खंड0") for text in completed)
