@@ -18,6 +18,8 @@ START_FRAMES = 3
 """Speech frames in a row (about 0.1 s) that start an utterance; shorter blips are ignored."""
 SILENCE = 0.35
 """A frame below this probability counts towards the pause that ends an utterance."""
+KEPT_TAIL_S = 0.2
+"""Trailing silence kept at the end of an utterance closed by a pause."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +55,23 @@ class Endpointer:
     def speaking(self) -> bool:
         """True while an utterance is open."""
         return self._speaking
+
+    @property
+    def pause_s(self) -> float:
+        """Silence at the end of the open utterance so far (0 when nobody speaks or speech goes on)."""
+        return self._run * FRAME / SAMPLE_RATE if self._speaking else 0.0
+
+    def closing(self) -> Utterance | None:
+        """The utterance a pause would close now, if the silence went on: the same audio :meth:`feed`
+        returns then, so it can be decoded ahead (None while nobody speaks or speech goes on)."""
+        if not self._speaking or self._run == 0:
+            return None
+        used = len(self._frames) - max(0, self._run - self._kept_tail)
+        return Utterance(self._first_frame * FRAME / SAMPLE_RATE, np.concatenate(self._frames[:used]))
+
+    @property
+    def _kept_tail(self) -> int:
+        return int(KEPT_TAIL_S * SAMPLE_RATE / FRAME)
 
     def current(self) -> Utterance | None:
         """The open utterance so far (for a partial guess), or None."""
@@ -92,7 +111,7 @@ class Endpointer:
         self._run = self._run + 1 if p < SILENCE else 0
         frames_per_s = SAMPLE_RATE / FRAME
         if self._run >= self.end_silence_s * frames_per_s:
-            return self._close(keep_tail=int(0.2 * frames_per_s))
+            return self._close(keep_tail=self._kept_tail)
         if len(self._frames) >= self.max_utterance_s * frames_per_s:
             return self._close(keep_tail=len(self._frames))
         return None

@@ -1,9 +1,12 @@
 """One live stream: PCM in, partial and final transcripts out, worked in its own thread.
 
 Partials are greedy decodes of the open utterance without the language model (a greedy call passes the
-rescorer untouched), refreshed every ``stream_partial_every_s`` of audio while someone speaks, and skipped
-while audio is waiting (so a slow machine falls behind on partials, never on finals). A final is the
-utterance decoded as the offline path decodes a clip: beam search, LM rescoring, lexicon variants, guards.
+rescorer untouched), refreshed every ``stream_partial_every_s`` of speech and skipped while audio is
+waiting or the speaker pauses (so a slow machine falls behind on partials, never on finals). A final is
+the utterance decoded as the offline path decodes a clip: beam search, LM rescoring, lexicon variants,
+guards. It is decoded ahead: once the speaker has been silent for ``SPECULATE_S``, the utterance as the
+pause would close it is decoded while the pause goes on; when the pause closes it with that very audio,
+the final is ready at once (if speech resumes, the guess is dropped).
 """
 
 from __future__ import annotations
@@ -22,12 +25,14 @@ from awaaz.config import LongFormSettings, StreamSettings
 from awaaz.engines.base import Engine
 from awaaz.longform.transcribe import transcribe_long
 from awaaz.streaming.endpointer import Endpointer, Utterance
-from awaaz.types import SAMPLE_RATE, TranscribeOptions
+from awaaz.types import SAMPLE_RATE, CompletedTranscription, TranscribeOptions
 
 log = logging.getLogger(__name__)
 
 Event = dict[str, Any]
 COMMIT = "commit"
+SPECULATE_S = 0.25
+"""Silence after which the final is decoded ahead of the end of the pause."""
 
 
 class StreamSession:
@@ -58,6 +63,8 @@ class StreamSession:
         self._samples = 0
         self._last_partial_s = 0.0
         self._announced: float | None = None
+        self._ahead: tuple[float, int, CompletedTranscription] | None = None
+        """A final decoded ahead: (start, samples, result)."""
         self._resampler = (
             None
             if sample_rate == SAMPLE_RATE
@@ -107,6 +114,7 @@ class StreamSession:
                 current = self.endpointer.current()
                 if current is not None:
                     self._announce(current.start_s)
+                self._decode_ahead()
                 if self.seconds > self.settings.stream_max_session_s:
                     limit = self.settings.stream_max_session_s
                     message = f"The stream passed the {limit:g} s limit. Start a new one."
@@ -137,10 +145,21 @@ class StreamSession:
         return np.concatenate(out).astype(np.float32) if out else np.zeros(0, dtype=np.float32)
 
     def _partial_due(self) -> bool:
-        return (
-            self.endpointer.speaking
-            and self.seconds - self._last_partial_s >= self.settings.stream_partial_every_s
-        )
+        every = self.settings.stream_partial_every_s
+        speaking = self.endpointer.speaking and self.endpointer.pause_s == 0
+        return speaking and self.seconds - self._last_partial_s >= every
+
+    def _decode_ahead(self) -> None:
+        """Decode the final a pause would close, once the pause has lasted ``SPECULATE_S``."""
+        if self.endpointer.pause_s < SPECULATE_S or not self._inbox.empty():
+            return
+        closing = self.endpointer.closing()
+        if closing is None:
+            return
+        key = (closing.start_s, closing.audio.shape[0])
+        if self._ahead is not None and self._ahead[:2] == key:
+            return
+        self._ahead = (*key, self._decode_final(closing))
 
     def _partial(self) -> None:
         utterance = self.endpointer.current()
@@ -158,8 +177,15 @@ class StreamSession:
                 }
             )
 
+    def _decode_final(self, utterance: Utterance) -> CompletedTranscription:
+        return transcribe_long(self.engine, [utterance.audio], self.final_options, self.longform).collect()
+
     def _final(self, utterance: Utterance) -> None:
-        result = transcribe_long(self.engine, [utterance.audio], self.final_options, self.longform).collect()
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and ahead[:2] == (utterance.start_s, utterance.audio.shape[0]):
+            result = ahead[2]  # decoded during the pause, from this very audio
+        else:
+            result = self._decode_final(utterance)
         self._last_partial_s = self.seconds
         if not result.text:
             return

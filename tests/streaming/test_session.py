@@ -1,0 +1,68 @@
+"""The endpointer and the session on their own: finals decoded ahead during the pause are the finals."""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+import wave
+from typing import Any
+
+import numpy as np
+
+from awaaz.config import LongFormSettings, StreamSettings
+from awaaz.streaming.endpointer import Endpointer
+from awaaz.streaming.session import StreamSession
+from awaaz.types import TranscribeOptions
+from tests.jobs.conftest import SecondsEngine, speech_wav
+
+
+def _speech() -> np.ndarray:
+    with wave.open(io.BytesIO(speech_wav(1)), "rb") as wav:
+        return np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2")
+
+
+def test_the_utterance_a_pause_would_close_is_the_one_it_closes() -> None:
+    endpointer = Endpointer(end_silence_s=0.6)
+    audio = _speech().astype(np.float32) / 32768
+    ahead: dict[float, int] = {}
+    closed = []
+    for at in range(0, audio.shape[0], 1600):
+        closed += endpointer.feed(audio[at : at + 1600])
+        candidate = endpointer.closing()
+        if candidate is not None and endpointer.pause_s >= 0.25:
+            ahead.setdefault(candidate.start_s, candidate.audio.shape[0])
+    assert len(closed) >= 4
+    for utterance in closed:
+        assert ahead.get(utterance.start_s) == utterance.audio.shape[0]
+
+
+class CountingEngine(SecondsEngine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.beams: list[int | None] = []
+
+    def answer(self, audio: Any, options: TranscribeOptions) -> Any:
+        self.beams.append(options.beam_size)
+        return super().answer(audio, options)
+
+
+def test_each_final_is_decoded_once_and_ahead_of_the_end_of_its_pause() -> None:
+    engine = CountingEngine()
+    events: list[dict[str, Any]] = []
+    session = StreamSession(
+        engine, TranscribeOptions(), StreamSettings(), LongFormSettings(), 16_000, events.append
+    )
+    worker = threading.Thread(target=session.run)
+    worker.start()
+    pcm = _speech().tobytes()
+    for at in range(0, len(pcm), 3200):
+        session.feed(pcm[at : at + 3200])
+        time.sleep(0.002)  # the session drains its inbox now and then, as it does live
+    session.stop()
+    worker.join(30)
+    finals = [e for e in events if e["type"] == "final"]
+    assert events[-1] == {"type": "end"}
+    assert len(finals) >= 4
+    assert engine.beams.count(None) == len(finals)  # final decodes (full beam): one per final
+    assert [e["type"] for e in events].count("speech_started") == len(finals)
