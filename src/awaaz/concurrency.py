@@ -113,6 +113,13 @@ class Admission:
             raise
         return Slot(self)  # the releasing slot handed its place over: _running already counts us
 
+    def try_acquire(self) -> Slot | None:
+        """A slot if one is free now and nobody waits, else None (never waits; call on the loop)."""
+        if self._running < self.max_inflight and not self._waiters:
+            self._running += 1
+            return Slot(self)
+        return None
+
     async def acquire_background(self) -> Slot:
         """Wait as long as it takes for a slot, whatever the line (background work such as a job is never
         refused: it waits its turn like everyone else)."""

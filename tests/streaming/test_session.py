@@ -66,3 +66,49 @@ def test_each_final_is_decoded_once_and_ahead_of_the_end_of_its_pause() -> None:
     assert len(finals) >= 4
     assert engine.beams.count(None) == len(finals)  # final decodes (full beam): one per final
     assert [e["type"] for e in events].count("speech_started") == len(finals)
+
+
+class BusySlots:
+    """Admission with no free slot at once: finals wait for theirs (granted here), partials are skipped."""
+
+    def __init__(self) -> None:
+        self.waited = 0
+        self.held = 0
+
+    def take(self, stopping: Any = None) -> Any:  # noqa: ARG002
+        self.waited += 1
+        self.held += 1
+
+        def release() -> None:
+            self.held -= 1
+
+        return release
+
+    def take_now(self) -> None:
+        return None
+
+
+def test_decodes_take_admission_slots_and_a_busy_server_gets_finals_but_no_partials() -> None:
+    slots = BusySlots()
+    events: list[dict[str, Any]] = []
+    session = StreamSession(
+        CountingEngine(),
+        TranscribeOptions(),
+        StreamSettings(),
+        LongFormSettings(),
+        16_000,
+        events.append,
+        slots=slots,
+    )
+    worker = threading.Thread(target=session.run)
+    worker.start()
+    pcm = _speech().tobytes()
+    for at in range(0, len(pcm), 3200):
+        session.feed(pcm[at : at + 3200])
+        time.sleep(0.002)
+    session.stop()
+    worker.join(30)
+    kinds = [e["type"] for e in events]
+    assert "partial" not in kinds
+    assert kinds.count("final") == slots.waited >= 4  # one slot per final, none decoded ahead
+    assert slots.held == 0

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
-import functools
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from concurrent.futures import Future
 from contextlib import asynccontextmanager
 
@@ -19,10 +17,10 @@ from awaaz.api.routes import compat, health, openai
 from awaaz.api.routes import jobs as jobs_routes
 from awaaz.api.routes import realtime as realtime_routes
 from awaaz.api.routes import stream as stream_routes
+from awaaz.api.slots import AdmissionSlots
 from awaaz.config import Settings, get_settings
 from awaaz.engines.base import Engine
 from awaaz.errors import AwaazError
-from awaaz.jobs.embedded import Gate
 from awaaz.jobs.setup import open_jobs
 from awaaz.models.manager import ModelManager
 from awaaz.service import TranscriptionService
@@ -40,24 +38,6 @@ def _log_warm(future: Future[Engine]) -> None:
         log.error("could not load the default model: %s", exc)
 
 
-def _gate(service: TranscriptionService, loop: asyncio.AbstractEventLoop) -> Gate:
-    """Embedded jobs take their admission slots on the event loop, as requests do (awaaz.jobs.embedded)."""
-
-    def acquire(stopping: Callable[[], bool]) -> Callable[[], object] | None:
-        future = asyncio.run_coroutine_threadsafe(service.admission.acquire_background(), loop)
-        while True:
-            try:
-                slot = future.result(timeout=0.5)
-            except concurrent.futures.TimeoutError:
-                if stopping():
-                    future.cancel()
-                    return None
-                continue
-            return functools.partial(loop.call_soon_threadsafe, slot.release)
-
-    return acquire
-
-
 def create_app(
     settings: Settings | None = None, models: ModelManager | None = None, *, preload: bool = True
 ) -> FastAPI:
@@ -70,7 +50,8 @@ def create_app(
         app.state.settings = settings
         app.state.models = manager
         service = app.state.service = TranscriptionService(settings, manager)
-        jobs = app.state.jobs = open_jobs(settings, service, _gate(service, asyncio.get_running_loop()))
+        slots = app.state.slots = AdmissionSlots(service.admission, asyncio.get_running_loop())
+        jobs = app.state.jobs = open_jobs(settings, service, slots.take)
         jobs.start()
         if preload:
             # In the service's long-lived pool: a CTranslate2 model loaded in a thread that then exits runs

@@ -15,7 +15,7 @@ import dataclasses
 import logging
 import queue
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import av
 import numpy as np
@@ -30,6 +30,16 @@ from awaaz.types import SAMPLE_RATE, CompletedTranscription, TranscribeOptions
 log = logging.getLogger(__name__)
 
 Event = dict[str, Any]
+
+
+class Slots(Protocol):
+    """Admission slots (``awaaz.api.slots``): a final waits for one, a partial needs one free at once."""
+
+    def take(self, stopping: Callable[[], bool] = ...) -> Callable[[], object] | None: ...
+
+    def take_now(self) -> Callable[[], object] | None: ...
+
+
 COMMIT = "commit"
 SPECULATE_S = 0.25
 """Silence after which the final is decoded ahead of the end of the pause."""
@@ -47,6 +57,8 @@ class StreamSession:
         longform: LongFormSettings,
         sample_rate: int,
         emit: Callable[[Event], None],
+        *,
+        slots: Slots | None = None,
     ) -> None:
         self.engine = engine
         self.final_options = dataclasses.replace(options, word_timestamps=True)
@@ -57,6 +69,7 @@ class StreamSession:
         self.longform = longform
         self.sample_rate = sample_rate
         self.emit = emit
+        self.slots = slots
         self.endpointer = Endpointer(settings.stream_end_silence_s, settings.stream_max_utterance_s)
         self._inbox: queue.Queue[bytes | str | None] = queue.Queue()
         self._cancelled = False
@@ -95,39 +108,40 @@ class StreamSession:
 
     def run(self) -> None:
         """Work the stream until :meth:`stop` or :meth:`cancel` (call in the session's thread)."""
-        with self.engine.participant():
-            while True:
-                item = self._inbox.get()
-                if item is None or self._cancelled:
-                    break
-                if item == COMMIT:
-                    committed = self.endpointer.flush()
-                    if committed is not None:
-                        self._final(committed)
-                    continue
-                assert isinstance(item, bytes)
-                audio = self._to_16k(item)
-                self._samples += audio.shape[0]
-                for utterance in self.endpointer.feed(audio):
-                    self._announce(utterance.start_s)
-                    self._final(utterance)
-                current = self.endpointer.current()
-                if current is not None:
-                    self._announce(current.start_s)
-                self._decode_ahead()
-                if self.seconds > self.settings.stream_max_session_s:
-                    limit = self.settings.stream_max_session_s
-                    message = f"The stream passed the {limit:g} s limit. Start a new one."
-                    self.emit({"type": "error", "code": "session_too_long", "message": message})
-                    return
-                if self._inbox.empty() and self._partial_due():
-                    self._partial()
-            if self._cancelled:
+        # Each decode counts as a participant of the engine's batching, not the whole session: an idle
+        # stream must not make batches of other requests wait for it.
+        while True:
+            item = self._inbox.get()
+            if item is None or self._cancelled:
+                break
+            if item == COMMIT:
+                committed = self.endpointer.flush()
+                if committed is not None:
+                    self._final(committed)
+                continue
+            assert isinstance(item, bytes)
+            audio = self._to_16k(item)
+            self._samples += audio.shape[0]
+            for utterance in self.endpointer.feed(audio):
+                self._announce(utterance.start_s)
+                self._final(utterance)
+            current = self.endpointer.current()
+            if current is not None:
+                self._announce(current.start_s)
+            self._decode_ahead()
+            if self.seconds > self.settings.stream_max_session_s:
+                limit = self.settings.stream_max_session_s
+                message = f"The stream passed the {limit:g} s limit. Start a new one."
+                self.emit({"type": "error", "code": "session_too_long", "message": message})
                 return
-            last = self.endpointer.flush()
-            if last is not None:
-                self._final(last)
-            self.emit({"type": "end"})
+            if self._inbox.empty() and self._partial_due():
+                self._partial()
+        if self._cancelled:
+            return
+        last = self.endpointer.flush()
+        if last is not None:
+            self._final(last)
+        self.emit({"type": "end"})
 
     def _announce(self, start_s: float) -> None:
         """Tell the client, once, that an utterance began (the OpenAI protocol has an event for it)."""
@@ -159,14 +173,23 @@ class StreamSession:
         key = (closing.start_s, closing.audio.shape[0])
         if self._ahead is not None and self._ahead[:2] == key:
             return
-        self._ahead = (*key, self._decode_final(closing))
+        result = self._decode_final(closing, wait=False)
+        if result is not None:
+            self._ahead = (*key, result)
 
     def _partial(self) -> None:
         utterance = self.endpointer.current()
         if utterance is None:
             return
         self._last_partial_s = self.seconds
-        text = self.engine.transcribe(utterance.audio, self.partial_options).collect().text
+        release = self.slots.take_now() if self.slots is not None else _nothing
+        if release is None:
+            return  # the server is busy: no guess this time
+        try:
+            with self.engine.participant():
+                text = self.engine.transcribe(utterance.audio, self.partial_options).collect().text
+        finally:
+            release()
         if text:
             self.emit(
                 {
@@ -177,15 +200,31 @@ class StreamSession:
                 }
             )
 
-    def _decode_final(self, utterance: Utterance) -> CompletedTranscription:
-        return transcribe_long(self.engine, [utterance.audio], self.final_options, self.longform).collect()
+    def _decode_final(self, utterance: Utterance, *, wait: bool = True) -> CompletedTranscription | None:
+        """The final's transcription, in an admission slot (waiting for one, or None if ``wait`` is
+        False and none is free)."""
+        release: Callable[[], object] | None = _nothing
+        if self.slots is not None:
+            release = self.slots.take(lambda: self._cancelled) if wait else self.slots.take_now()
+        if release is None:
+            return None
+        try:
+            with self.engine.participant():
+                return transcribe_long(
+                    self.engine, [utterance.audio], self.final_options, self.longform
+                ).collect()
+        finally:
+            release()
 
     def _final(self, utterance: Utterance) -> None:
         ahead, self._ahead = self._ahead, None
         if ahead is not None and ahead[:2] == (utterance.start_s, utterance.audio.shape[0]):
             result = ahead[2]  # decoded during the pause, from this very audio
         else:
-            result = self._decode_final(utterance)
+            decoded = self._decode_final(utterance)
+            if decoded is None:
+                return  # cancelled while waiting for a slot
+            result = decoded
         self._last_partial_s = self.seconds
         if not result.text:
             return
@@ -203,3 +242,7 @@ class StreamSession:
                 "words": words,
             }
         )
+
+
+def _nothing() -> None:
+    """Give back no slot (a session without admission slots: tools and tests)."""

@@ -23,7 +23,6 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from awaaz.api.routes.stream import free_slot, start_session, stream_slot
 from awaaz.config import Settings
-from awaaz.models.manager import ModelManager
 from awaaz.streaming.session import Event, StreamSession
 from awaaz.types import TranscribeOptions
 
@@ -79,14 +78,14 @@ async def realtime(ws: WebSocket) -> None:
         await ws.close(code=1013)
         return
     try:
-        await _serve(ws, ws.app.state.settings, ws.app.state.models)
+        await _serve(ws, ws.app.state.settings)
     except WebSocketDisconnect:
         pass
     finally:
         free_slot(ws)
 
 
-async def _serve(ws: WebSocket, settings: Settings, models: ModelManager) -> None:
+async def _serve(ws: WebSocket, settings: Settings) -> None:
     idle = settings.streams.stream_idle_timeout_s
     rate, language, prompt = RATE, "hi", None
     await ws.send_json(
@@ -130,7 +129,7 @@ async def _serve(ws: WebSocket, settings: Settings, models: ModelManager) -> Non
             elif kind == "input_audio_buffer.append":
                 if session is None:
                     options = TranscribeOptions(language=language, prompt=prompt)
-                    events, ready = start_session(settings, models, options, rate, None)
+                    events, ready = start_session(ws, options, rate, None)
                     session = await ready
                     pump = asyncio.create_task(_pump(ws, events))
                 try:

@@ -21,7 +21,7 @@ from starlette.websockets import WebSocketState
 from awaaz.config import Settings
 from awaaz.errors import AwaazError
 from awaaz.models.manager import ModelManager
-from awaaz.streaming.session import Event, StreamSession
+from awaaz.streaming.session import Event, Slots, StreamSession
 from awaaz.types import TranscribeOptions
 
 log = logging.getLogger(__name__)
@@ -103,10 +103,13 @@ async def _receive(ws: WebSocket, timeout_s: float) -> dict[str, Any]:
 
 
 def start_session(
-    settings: Settings, models: ModelManager, options: TranscribeOptions, rate: int, model: str | None
+    ws: WebSocket, options: TranscribeOptions, rate: int, model: str | None
 ) -> tuple[asyncio.Queue[Event], asyncio.Future[StreamSession]]:
     """Run a :class:`StreamSession` in its own thread, holding the model meanwhile; its events arrive on
     the queue, and the future gives the session once the model is ready (shared by both protocols)."""
+    settings: Settings = ws.app.state.settings
+    models: ModelManager = ws.app.state.models
+    slots: Slots = ws.app.state.slots
     loop = asyncio.get_running_loop()
     events: asyncio.Queue[Event] = asyncio.Queue()
     ready: asyncio.Future[StreamSession] = loop.create_future()
@@ -117,7 +120,9 @@ def start_session(
     def work() -> None:
         try:
             with models.use(model) as engine:
-                session = StreamSession(engine, options, settings.streams, settings.longform, rate, emit)
+                session = StreamSession(
+                    engine, options, settings.streams, settings.longform, rate, emit, slots=slots
+                )
                 loop.call_soon_threadsafe(ready.set_result, session)
                 session.run()
         except AwaazError as exc:
@@ -155,7 +160,7 @@ async def _serve(ws: WebSocket, settings: Settings, models: ModelManager) -> Non
         models.catalog.get(model)
     except AwaazError as exc:
         raise _RefusedError("model_not_found", exc.message) from exc
-    events, ready = start_session(settings, models, options, rate, model)
+    events, ready = start_session(ws, options, rate, model)
     sender = asyncio.create_task(_send(ws, events, interim))
     session: StreamSession | None = None
     try:
