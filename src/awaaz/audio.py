@@ -182,6 +182,16 @@ def stream_audio(
     return AudioBlocks(source, max_duration_s=max_duration_s, block_s=block_s)
 
 
+def declared_duration(source: AudioSource) -> float | None:
+    """The duration ``source``'s container declares (None if it declares none), read from its header
+    without decoding; errors as :func:`stream_audio`."""
+    blocks = stream_audio(source)
+    try:
+        return blocks.declared_duration_s
+    finally:
+        blocks.close()
+
+
 def skip_samples(blocks: Iterable[Audio], count: int) -> Iterator[Audio]:
     """``blocks`` without their first ``count`` samples (to resume a transcription part-way)."""
     for block in blocks:

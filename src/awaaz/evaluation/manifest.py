@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from awaaz.audio import stream_audio
+from awaaz.audio import declared_duration
 from awaaz.errors import AwaazError, ErrorKind
 
 REQUIRED_COLUMNS = ("audio", "text")
@@ -106,13 +106,9 @@ def _declared_duration(audio: Path) -> float:
     """The duration ``audio``'s container declares, or 0 when it declares none or cannot be read (the
     evaluation then reports the file's own error)."""
     try:
-        blocks = stream_audio(audio)
+        return declared_duration(audio) or 0.0
     except AwaazError:
         return 0.0
-    try:
-        return blocks.declared_duration_s or 0.0
-    finally:
-        blocks.close()
 
 
 def read_manifests(

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from typing import BinaryIO
 
-from awaaz.audio import stream_audio
+from awaaz.audio import declared_duration
 from awaaz.config import JobSettings
 from awaaz.errors import AudioTooLongError, JobNotDoneError, JobNotFoundError
 from awaaz.jobs.files import AudioFiles
@@ -74,11 +74,7 @@ class JobManager:
 
     def _declared_duration(self, job_id: str) -> float | None:
         """The duration the file declares; undecodable files and files past the limit are refused now."""
-        blocks = stream_audio(self.files.path(job_id))
-        try:
-            declared = blocks.declared_duration_s
-        finally:
-            blocks.close()
+        declared = declared_duration(self.files.path(job_id))
         limit = self.settings.max_job_duration_s
         if declared is not None and declared > limit:
             raise AudioTooLongError(
