@@ -73,11 +73,15 @@ class Endpointer:
     def _kept_tail(self) -> int:
         return int(KEPT_TAIL_S * SAMPLE_RATE / FRAME)
 
+    @property
+    def open_start_s(self) -> float | None:
+        """Where the open utterance starts (seconds), without copying its audio; None when none is open."""
+        return self._first_frame * FRAME / SAMPLE_RATE if self._speaking else None
+
     def current(self) -> Utterance | None:
-        """The open utterance so far (for a partial guess), or None."""
-        if not self._speaking:
-            return None
-        return Utterance(self._first_frame * FRAME / SAMPLE_RATE, np.concatenate(self._frames))
+        """The open utterance so far (for a partial guess; copies its audio), or None."""
+        start = self.open_start_s
+        return None if start is None else Utterance(start, np.concatenate(self._frames))
 
     def feed(self, audio: Audio) -> list[Utterance]:
         """Add audio; return the utterances it closed."""

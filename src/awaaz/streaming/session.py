@@ -125,9 +125,9 @@ class StreamSession:
             for utterance in self.endpointer.feed(audio):
                 self._announce(utterance.start_s)
                 self._final(utterance)
-            current = self.endpointer.current()
-            if current is not None:
-                self._announce(current.start_s)
+            start = self.endpointer.open_start_s
+            if start is not None:
+                self._announce(start)
             self._decode_ahead()
             if self.seconds > self.settings.stream_max_session_s:
                 limit = self.settings.stream_max_session_s
