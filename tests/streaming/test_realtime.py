@@ -5,11 +5,18 @@ from __future__ import annotations
 import base64
 import io
 import wave
+from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pytest
+from fastapi.testclient import TestClient
 from openai import OpenAI
 
-from tests.jobs.conftest import speech_wav
+from awaaz.api.app import create_app
+from awaaz.config import Settings
+from awaaz.models.manager import ModelManager
+from tests.jobs.conftest import SecondsEngine, speech_wav
 
 
 def _pcm24k() -> bytes:
@@ -52,3 +59,29 @@ def test_the_official_client_gets_deltas_and_completed_transcripts(server: str) 
     assert "input_audio_buffer.speech_started" in kinds
     assert kinds.index("input_audio_buffer.speech_started") < kinds.index("input_audio_buffer.committed")
     assert all(text.startswith("खंड0") for text in completed)
+
+
+@pytest.mark.parametrize(
+    "session",
+    [
+        {"type": "transcription", "audio": {"input": {"format": {"type": "audio/pcm", "rate": 96_000}}}},
+        {"type": "transcription", "audio": {"input": {"format": {"rate": "fast"}}}},
+        {"type": "transcription", "audio": "pcm"},
+        {"input_audio_transcription": {"language": 7}},
+    ],
+)
+def test_a_bad_session_update_is_an_error_event_and_the_session_lives_on(
+    tmp_path: Path, session: dict[str, Any]
+) -> None:
+    settings = Settings.of(model_dir=tmp_path / "models", data_dir=tmp_path / "data")
+    models = ModelManager(settings, loader=lambda _: SecondsEngine())
+    with (
+        TestClient(create_app(settings, models, preload=False)) as client,
+        client.websocket_connect("/v1/realtime?intent=transcription") as ws,
+    ):
+        assert ws.receive_json()["type"] == "session.created"
+        ws.send_json({"type": "session.update", "session": session})
+        error = ws.receive_json()
+        assert (error["type"], error["error"]["code"]) == ("error", "invalid_parameter")
+        ws.send_json({"type": "session.update", "session": {"type": "transcription"}})
+        assert ws.receive_json()["type"] == "session.updated"

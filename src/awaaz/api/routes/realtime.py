@@ -21,7 +21,7 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from awaaz.api.routes.stream import free_slot, start_session, stream_slot
+from awaaz.api.routes.stream import checked_rate, free_slot, start_session, stream_slot
 from awaaz.config import Settings
 from awaaz.streaming.session import Event, StreamSession
 from awaaz.types import TranscribeOptions
@@ -61,12 +61,19 @@ def _error(code: str, message: str) -> dict[str, Any]:
 
 
 def _update(event: dict[str, Any]) -> tuple[int, str, str | None]:
-    """(rate, language, prompt) from a session update of either API version."""
-    session = event.get("session") or {}
-    audio_input = ((session.get("audio") or {}).get("input")) or {}
-    transcription = audio_input.get("transcription") or session.get("input_audio_transcription") or {}
-    rate = ((audio_input.get("format") or {}).get("rate")) or RATE
-    return int(rate), transcription.get("language") or "hi", transcription.get("prompt") or None
+    """(rate, language, prompt) from a session update of either API version; ValueError saying what is
+    wrong otherwise."""
+    try:
+        session = event.get("session") or {}
+        audio_input = ((session.get("audio") or {}).get("input")) or {}
+        transcription = audio_input.get("transcription") or session.get("input_audio_transcription") or {}
+        rate = ((audio_input.get("format") or {}).get("rate")) or RATE
+        language, prompt = transcription.get("language") or "hi", transcription.get("prompt") or None
+    except AttributeError as exc:
+        raise ValueError("session, audio, input, format and transcription must be JSON objects.") from exc
+    if not isinstance(language, str) or (prompt is not None and not isinstance(prompt, str)):
+        raise ValueError("language and prompt must be strings.")
+    return checked_rate(rate), language, prompt
 
 
 @router.websocket("/v1/realtime")
@@ -117,7 +124,11 @@ async def _serve(ws: WebSocket, settings: Settings) -> None:
                 if session is not None:
                     await ws.send_json(_error("session_started", "Update the session before sending audio."))
                     continue
-                rate, language, prompt = _update(event)
+                try:
+                    rate, language, prompt = _update(event)
+                except ValueError as exc:
+                    await ws.send_json(_error("invalid_parameter", str(exc)))
+                    continue
                 updated = "session.updated" if kind == "session.update" else "transcription_session.updated"
                 await ws.send_json(
                     {

@@ -46,6 +46,13 @@ async def _fail(ws: WebSocket, refused: _RefusedError) -> None:
             await ws.close(code=refused.close, reason=refused.code)
 
 
+def checked_rate(rate: object) -> int:
+    """``rate`` if it is a sample rate the live protocols take (8-48 kHz), else ValueError saying so."""
+    if not isinstance(rate, int) or isinstance(rate, bool) or not RATES[0] <= rate <= RATES[1]:
+        raise ValueError(f"sample_rate must be an integer from {RATES[0]} to {RATES[1]} Hz; got {rate!r}.")
+    return rate
+
+
 def _start_options(text: str | None) -> tuple[TranscribeOptions, int, str | None, bool]:
     """The session options of the client's first message."""
     try:
@@ -54,11 +61,10 @@ def _start_options(text: str | None) -> tuple[TranscribeOptions, int, str | None
         raise _RefusedError("invalid_message", 'The first message must be JSON, {"type": "start"}.') from exc
     if not isinstance(message, dict) or message.get("type") != "start":
         raise _RefusedError("invalid_message", 'The first message must be {"type": "start", ...}.')
-    rate = message.get("sample_rate", 16_000)
-    if not isinstance(rate, int) or not RATES[0] <= rate <= RATES[1]:
-        raise _RefusedError(
-            "invalid_parameter", f"sample_rate must be an integer from {RATES[0]} to {RATES[1]} Hz."
-        )
+    try:
+        rate = checked_rate(message.get("sample_rate", 16_000))
+    except ValueError as exc:
+        raise _RefusedError("invalid_parameter", str(exc)) from exc
     language = message.get("language") or "hi"
     prompt = message.get("prompt")
     if not isinstance(language, str) or (prompt is not None and not isinstance(prompt, str)):
