@@ -111,7 +111,7 @@ class JobRunner:
             if not duration_known and declared:
                 self.store.set_duration(job_id, declared)
                 duration_known = True
-            numbered = segment if segment.id == next_index else _renumbered(segment, next_index)
+            numbered = dataclasses.replace(segment, id=next_index)
             if self.store.add_segments(job_id, owner, next_index, [numbered], numbered.end) < 0:
                 lease.lost = True  # cancelled or taken over: write nothing more, stop at the next step
                 return
@@ -142,12 +142,9 @@ class JobRunner:
 
     def _after_stop(self, job_id: str) -> JobStatus | None:
         job = self.store.get(job_id)
-        log.info(
-            "job %s: stopped (%s)",
-            job_id,
-            "cancelled" if job and job.status is JobStatus.CANCELLED else "lease lost or shutdown",
-        )
-        return job.status if job is not None and job.status is JobStatus.CANCELLED else None
+        cancelled = job is not None and job.status is JobStatus.CANCELLED
+        log.info("job %s: stopped (%s)", job_id, "cancelled" if cancelled else "lease lost or shutdown")
+        return JobStatus.CANCELLED if cancelled else None
 
     def _end(
         self,
@@ -168,7 +165,3 @@ class JobRunner:
         if finished is not None and finished.callback_url:
             deliver_in_background(finished.callback_url, job_json(finished), self.settings.webhook_secret)
         return status
-
-
-def _renumbered(segment: Segment, index: int) -> Segment:
-    return dataclasses.replace(segment, id=index)
