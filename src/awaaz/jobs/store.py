@@ -168,6 +168,11 @@ def _job(row: sqlite3.Row) -> Job:
     )
 
 
+def _select(db: sqlite3.Connection, job_id: str) -> Job | None:
+    row = db.execute(f"SELECT {_COLUMNS} FROM jobs WHERE id = ?", (job_id,)).fetchone()
+    return None if row is None else _job(row)
+
+
 class SqliteJobStore:
     """Jobs in one SQLite file (WAL mode): the embedded default, for one API process and its threads."""
 
@@ -212,8 +217,7 @@ class SqliteJobStore:
 
     def get(self, job_id: str) -> Job | None:
         with self._lock:
-            row = self._conn.execute(f"SELECT {_COLUMNS} FROM jobs WHERE id = ?", (job_id,)).fetchone()
-        return None if row is None else _job(row)
+            return _select(self._conn, job_id)
 
     def recent(self, limit: int, before: float | None = None) -> list[Job]:
         with self._lock:
@@ -247,8 +251,7 @@ class SqliteJobStore:
                 "WHERE id = ? AND (status = 'queued' OR (status = 'running' AND lease_until < ?))",
                 (owner, now + lease_s, now, job_id, now),
             ).rowcount
-            row = db.execute(f"SELECT {_COLUMNS} FROM jobs WHERE id = ?", (job_id,)).fetchone()
-        return _job(row) if changed else None
+            return _select(db, job_id) if changed else None
 
     def renew(self, job_id: str, owner: str, now: float, lease_s: float) -> bool:
         with self._tx() as db:
@@ -314,8 +317,7 @@ class SqliteJobStore:
                 "lease_until = NULL WHERE id = ? AND status IN ('queued', 'running')",
                 (now, job_id),
             )
-            row = db.execute(f"SELECT {_COLUMNS} FROM jobs WHERE id = ?", (job_id,)).fetchone()
-        return None if row is None else _job(row)
+            return _select(db, job_id)
 
     def segments(self, job_id: str) -> list[Segment]:
         with self._lock:
