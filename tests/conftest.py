@@ -153,26 +153,12 @@ def catalog(settings: Settings) -> ModelCatalog:
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
     """A real HTTP server (uvicorn in a thread) on a fake engine, in embedded job mode."""
-    import threading
-    import time
-
-    import uvicorn
-
     from awaaz.api.app import create_app
     from awaaz.models.manager import ModelManager
-    from tests.jobs.conftest import WAIT_S, SecondsEngine, free_port
+    from tests.jobs.conftest import SecondsEngine
+    from tests.live_server import live_server
 
     settings = Settings.of(model_dir=tmp_path / "models", data_dir=tmp_path / "data")
     models = ModelManager(settings, loader=lambda _: SecondsEngine())
-    port = free_port()
-    config = uvicorn.Config(create_app(settings, models, preload=False), port=port, log_level="warning")
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + WAIT_S
-    while not running.started:
-        assert time.monotonic() < deadline, "the server never started"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    running.should_exit = True
-    thread.join(WAIT_S)
+    with live_server(create_app(settings, models, preload=False)) as url:
+        yield url

@@ -46,6 +46,7 @@ class ServerSettings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address the API listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port the API listens on.")
     log_level: str = Field("info", description="Log level of the server (debug, info, warning, error).")
+    web_ui: bool = Field(True, description="Serve the web page at / (false: the API alone).")
 
 
 class ModelSettings(BaseSettings):

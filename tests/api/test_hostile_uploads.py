@@ -5,21 +5,20 @@ from __future__ import annotations
 
 import socket
 import struct
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from awaaz.api.app import create_app
 from awaaz.config import Settings
 from awaaz.models.manager import ModelManager
 from tests.conftest import FIXTURES
-from tests.jobs.conftest import WAIT_S, SecondsEngine, free_port, speech_wav
+from tests.jobs.conftest import SecondsEngine, speech_wav
+from tests.live_server import free_port, live_server
 
 FIXTURE_CLIP = FIXTURES / "audio" / "common_voice_hi_23824468.flac"
 
@@ -97,19 +96,11 @@ def test_a_client_that_hangs_up_stops_its_transcription(tmp_path: Path) -> None:
     settings = Settings.of(model_dir=tmp_path / "models", data_dir=tmp_path / "data")
     engine = SecondsEngine(delay_s=0.05)
     models = ModelManager(settings, loader=lambda _: engine)
-    port = free_port()
     app = create_app(settings, models, preload=False)
-    server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + WAIT_S
-    while not server.started:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    try:
+    with live_server(app) as url:
         with pytest.raises(httpx.ReadTimeout):
             httpx.post(
-                f"http://127.0.0.1:{port}/v1/audio/transcriptions",
+                f"{url}/v1/audio/transcriptions",
                 files={"file": ("talk.wav", speech_wav(4), "audio/wav")},  # about 100 s: many pieces
                 timeout=httpx.Timeout(30.0, read=1.0),
             )
@@ -120,9 +111,6 @@ def test_a_client_that_hangs_up_stops_its_transcription(tmp_path: Path) -> None:
         assert pieces < 8
         service = app.state.service
         assert service.admission.stats().running == 0  # its slot is free again
-    finally:
-        server.should_exit = True
-        thread.join(WAIT_S)
 
 
 def test_an_overlong_prompt_is_refused_before_any_work(client: TestClient) -> None:

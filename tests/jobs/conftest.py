@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterable, Iterator
@@ -18,15 +17,10 @@ from awaaz.audio import Audio, decode_audio
 from awaaz.types import SAMPLE_RATE, Segment, TranscribeOptions, Word
 from tests.conftest import encode, read_fixture_clips
 from tests.fakes import FakeEngine
+from tests.live_server import free_port
 
 WAIT_S = 60.0
 """How long a test waits for something that should happen within seconds."""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

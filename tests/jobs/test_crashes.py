@@ -20,7 +20,8 @@ import pytest
 
 from awaaz.jobs.redis_store import RedisJobStore
 from awaaz.jobs.store import JobStore, SqliteJobStore
-from tests.jobs.conftest import WAIT_S, free_port, speech_wav
+from tests.jobs.conftest import WAIT_S, speech_wav
+from tests.live_server import free_port
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 

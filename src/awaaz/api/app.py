@@ -17,6 +17,7 @@ from awaaz.api.routes import compat, health, openai
 from awaaz.api.routes import jobs as jobs_routes
 from awaaz.api.routes import realtime as realtime_routes
 from awaaz.api.routes import stream as stream_routes
+from awaaz.api.routes.web import install_page
 from awaaz.api.slots import AdmissionSlots
 from awaaz.config import Settings, get_settings
 from awaaz.engines.base import Engine
@@ -83,4 +84,6 @@ def create_app(
     app.include_router(jobs_routes.router)
     app.include_router(stream_routes.router)
     app.include_router(realtime_routes.router)
+    if settings.server.web_ui:
+        install_page(app)
     return app
