@@ -31,6 +31,9 @@ class FakeEngine:
         )
         return Transcription(info=info, segments=iter(self.answer(audio, options)))
 
+    def check(self, options: TranscribeOptions) -> None:
+        """Fakes hear every language."""
+
     def participant(self) -> AbstractContextManager[None]:
         """Fakes do not batch."""
         return nullcontext()

@@ -11,6 +11,9 @@ from contextlib import contextmanager
 import uvicorn
 from fastapi import FastAPI
 
+from awaaz.api.server import server_config
+from awaaz.config import ServerSettings
+
 START_S = 30.0
 
 
@@ -22,10 +25,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_server(app: FastAPI) -> Iterator[str]:
-    """Serve ``app`` on a free loopback port until the block ends; yields its base URL."""
+def live_server(app: FastAPI, settings: ServerSettings | None = None) -> Iterator[str]:
+    """Serve ``app`` as ``awaaz serve`` would, on a free loopback port until the block ends; yields its
+    base URL."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning"))
+    config = server_config(
+        app, settings or ServerSettings(), host="127.0.0.1", port=port, log_level="warning"
+    )
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + START_S

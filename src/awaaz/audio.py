@@ -44,7 +44,62 @@ refused before they do anything."""
 PROTOCOLS = "file"
 """Protocols a demuxer may open beyond its own input (none of the allowed ones needs any)."""
 MAX_SAMPLE_RATE = 192_000
+MIN_SAMPLE_RATE = 4_000
 MAX_CHANNELS = 16
+WAV_BITS = {1: (8, 16, 24, 32), 3: (32, 64)}
+"""Bits per sample a WAV may declare for integer PCM (format 1) and IEEE float (format 3)."""
+WAVE_FORMAT_EXTENSIBLE = 0xFFFE
+
+
+def _wav_format_problem(head: bytes) -> str | None:
+    """What is wrong with the sample format a RIFF/WAVE header declares, or None (also for other files).
+
+    FFmpeg reads a header claiming 7 or 64-bit integer samples as some other format and decodes noise or
+    silence; such files are refused instead."""
+    if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return None
+    at = 12
+    while at + 8 <= len(head):
+        chunk, size = head[at : at + 4], int.from_bytes(head[at + 4 : at + 8], "little")
+        if chunk == b"fmt " and at + 24 <= len(head):
+            tag = int.from_bytes(head[at + 8 : at + 10], "little")
+            bits = int.from_bytes(head[at + 22 : at + 24], "little")
+            if tag == WAVE_FORMAT_EXTENSIBLE and at + 34 <= len(head):
+                tag = int.from_bytes(head[at + 32 : at + 34], "little")  # the sub-format GUID's first bytes
+            allowed = WAV_BITS.get(tag)
+            if allowed is not None and bits not in allowed:
+                kind = "integer PCM" if tag == 1 else "float"
+                return (
+                    f"{bits} bits per sample of {kind} (WAV {kind} has "
+                    f"{', '.join(str(b) for b in allowed)} bits)"
+                )
+            return None
+        at += 8 + size + (size & 1)
+    return None
+
+
+def _stream_problem(rate: int, channels: int) -> str | None:
+    """What is wrong with a stream's declared rate or channel count (costly or useless to decode)."""
+    if rate > MAX_SAMPLE_RATE:
+        return f"a sample rate of {rate} Hz (at most {MAX_SAMPLE_RATE} Hz is accepted)"
+    if 0 < rate < MIN_SAMPLE_RATE:
+        return f"a sample rate of {rate} Hz (speech needs at least {MIN_SAMPLE_RATE} Hz)"
+    if channels > MAX_CHANNELS:
+        return f"{channels} channels (at most {MAX_CHANNELS} are accepted)"
+    return None
+
+
+def _peek(handle: BinaryIO | str, size: int = 4096) -> bytes:
+    """The first bytes of the input, leaving a file object where it was (b"" when it cannot seek)."""
+    if isinstance(handle, str):
+        with open(handle, "rb") as file:
+            return file.read(size)
+    if not handle.seekable():
+        return b""
+    where = handle.tell()
+    head = handle.read(size)
+    handle.seek(where)
+    return head
 
 
 def _open_input(source: AudioSource) -> tuple[BinaryIO | str, int | None]:
@@ -91,6 +146,7 @@ class AudioBlocks:
         self.decoded_samples = 0
         """Samples produced so far (the whole file's once iteration has ended)."""
         options = {"format_whitelist": ALLOWED_FORMATS, "protocol_whitelist": PROTOCOLS}
+        self._wav_problem = _wav_format_problem(_peek(handle))
         with _decode_errors():
             self._container = av.open(handle, mode="r", metadata_errors="ignore", options=options)
         if not self._container.streams.audio:
@@ -104,15 +160,17 @@ class AudioBlocks:
 
     def _check_declared(self) -> None:
         """Refuse, before any decoding, what the stream declares it would cost too much to decode."""
-        rate, channels = self._stream.rate or 0, self._stream.channels or 0
-        problem = None
-        if rate > MAX_SAMPLE_RATE:
-            problem = f"a sample rate of {rate} Hz (at most {MAX_SAMPLE_RATE} Hz is accepted)"
-        elif channels > MAX_CHANNELS:
-            problem = f"{channels} channels (at most {MAX_CHANNELS} are accepted)"
+        problem = self._wav_problem
+        try:
+            problem = problem or _stream_problem(self._stream.rate or 0, self._stream.channels or 0)
+        except AttributeError:  # PyAV gives no codec context: FFmpeg has no decoder for this stream
+            problem = "a format no decoder here reads"
         if problem is not None:
             self._container.close()
-            raise AudioDecodeError(f"The audio stream declares {problem}. Send speech at a usual rate.")
+            raise AudioDecodeError(
+                f"The audio stream declares {problem}. Re-encode it as ordinary audio, for example 16-bit "
+                "PCM WAV at 16 kHz."
+            )
         declared, limit = self.declared_duration_s, self.max_duration_s
         if declared is not None and limit is not None and declared > limit + 1.0:
             self._container.close()

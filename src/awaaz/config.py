@@ -47,6 +47,22 @@ class ServerSettings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535, description="Port the API listens on.")
     log_level: str = Field("info", description="Log level of the server (debug, info, warning, error).")
     web_ui: bool = Field(True, description="Serve the web page at / (false: the API alone).")
+    header_timeout_s: float = Field(
+        10.0, gt=0, description="A connection must send each request's headers within this many seconds."
+    )
+    body_idle_timeout_s: float = Field(
+        30.0, gt=0, description="Longest pause between the chunks of a request body before a 408."
+    )
+    body_grace_s: float = Field(
+        20.0, ge=0, description="Seconds of an upload before its average rate is checked."
+    )
+    min_upload_kbps: float = Field(
+        4.0, ge=0, description="Slowest average upload, in KiB/s, accepted after the grace period."
+    )
+    keep_alive_s: int = Field(5, ge=1, description="Seconds an idle keep-alive connection stays open.")
+    max_connections: int = Field(
+        256, ge=1, description="Connections served at once; past this, requests get 503."
+    )
 
 
 class ModelSettings(BaseSettings):

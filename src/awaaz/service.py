@@ -29,10 +29,10 @@ from awaaz.audio import AudioSource, skip_samples, stream_audio
 from awaaz.concurrency import Admission
 from awaaz.config import Settings
 from awaaz.engines.base import Engine
-from awaaz.errors import TranscriptionTimeoutError
+from awaaz.errors import InvalidParameterError, TranscriptionTimeoutError
 from awaaz.longform.transcribe import transcribe_long
 from awaaz.models.manager import ModelManager
-from awaaz.types import SAMPLE_RATE, CompletedTranscription, Segment, TranscribeOptions
+from awaaz.types import LANGUAGES, SAMPLE_RATE, CompletedTranscription, Segment, TranscribeOptions
 
 log = logging.getLogger(__name__)
 
@@ -77,12 +77,13 @@ class TranscriptionService:
         declared duration (None when it declares none), for progress reports. ``start_s`` skips that much
         of the audio (a job resuming after its last stored segment); times stay those of the whole file.
         """
-        self.models.catalog.get(model)  # an unknown model fails before any decoding work
+        self.check_options(options, model)  # before any decoding work
         started = time.perf_counter()
-        blocks = stream_audio(source, max_duration_s=max_duration_s)
-        declared = blocks.declared_duration_s
-        audio = skip_samples(blocks, round(start_s * SAMPLE_RATE)) if start_s > 0 else blocks
         with self.models.use(model) as engine, engine.participant():
+            engine.check(options)
+            blocks = stream_audio(source, max_duration_s=max_duration_s)
+            declared = blocks.declared_duration_s
+            audio = skip_samples(blocks, round(start_s * SAMPLE_RATE)) if start_s > 0 else blocks
             transcription = transcribe_long(
                 engine,
                 audio,
@@ -112,6 +113,7 @@ class TranscriptionService:
         Raises :class:`~awaaz.errors.OverloadedError` when the queue is full and
         :class:`~awaaz.errors.TranscriptionTimeoutError` past ``request_timeout_s``.
         """
+        self.check_options(options, model)  # before a slot is taken
         loop = asyncio.get_running_loop()
         timeout_s = self.settings.limits.request_timeout_s
         deadline = loop.time() + timeout_s
@@ -149,6 +151,22 @@ class TranscriptionService:
             stop.set()  # the client went away: stop at the next segment
             raise
         return timed.result
+
+    def check_options(self, options: TranscribeOptions, model: str | None = None) -> None:
+        """Refuse, before any work, options no model serves (an unknown language or model) and those the
+        model cannot serve when it is loaded (a one-language model asked for another).
+
+        Raises :class:`~awaaz.errors.InvalidParameterError` or :class:`~awaaz.errors.ModelNotFoundError`.
+        """
+        if options.language is not None and options.language not in LANGUAGES:
+            raise InvalidParameterError(
+                f"language must be an ISO-639-1 code such as 'hi'; got {options.language!r}.",
+                param="language",
+            )
+        self.models.catalog.get(model)
+        engine = self.models.loaded(model)
+        if engine is not None:
+            engine.check(options)
 
     def preload(self, model: str | None = None) -> Future[Engine]:
         """Load ``model`` in one of the service's long-lived worker threads; the future gives the engine.

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
@@ -121,3 +122,54 @@ def test_an_overlong_prompt_is_refused_before_any_work(client: TestClient) -> No
     )
     assert response.status_code == 422
     assert response.json()["error"]["param"] == "prompt"
+
+
+def _wav(bits: int, rate: int = 16_000, tag: int = 1, seconds: float = 2.0) -> bytes:
+    """A mono WAV whose header declares ``bits`` per sample of format ``tag`` over noise."""
+    width = max(1, bits // 8)
+    payload = np.random.default_rng(0).integers(0, 255, int(seconds * rate) * width, dtype=np.uint8).tobytes()
+    fmt = struct.pack("<HHIIHH", tag, 1, rate, rate * width, width, bits)
+    size = struct.pack("<I", len(payload))
+    riff = struct.pack("<I", 36 + len(payload))
+    return b"RIFF" + riff + b"WAVE" + b"fmt " + struct.pack("<I", 16) + fmt + b"data" + size + payload
+
+
+@pytest.mark.parametrize(
+    ("upload", "says"),
+    [
+        (_wav(7), "7 bits per sample"),
+        (_wav(64), "64 bits per sample of integer PCM"),
+        (_wav(12), "12 bits per sample"),
+        (_wav(16, tag=3), "16 bits per sample of float"),
+        (_wav(16, rate=100), "100 Hz"),
+    ],
+)
+def test_wav_headers_with_odd_bit_depths_or_rates_are_refused(
+    client: TestClient, upload: bytes, says: str
+) -> None:
+    """They used to get 200 with empty or invented text."""
+    response = client.post("/transcribe", files={"file": ("odd.wav", upload, "audio/wav")})
+    assert response.status_code == 415, response.text
+    assert says in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(("bits", "tag"), [(8, 1), (16, 1), (24, 1), (32, 1), (32, 3), (64, 3)])
+def test_wav_bit_depths_in_use_are_decoded(client: TestClient, bits: int, tag: int) -> None:
+    response = client.post("/transcribe", files={"file": ("ok.wav", _wav(bits, tag=tag), "audio/wav")})
+    assert response.status_code == 200, response.text
+
+
+def test_an_unknown_language_is_refused_before_decoding_or_a_slot(tmp_path: Path) -> None:
+    settings = Settings.of(model_dir=tmp_path / "models", data_dir=tmp_path / "data")
+    engine = SecondsEngine()
+    models = ModelManager(settings, loader=lambda _: engine)
+    app = create_app(settings, models, preload=False)
+    with TestClient(app, raise_server_exceptions=False) as http:
+        for path in ("/v1/audio/transcriptions", "/v1/jobs"):
+            response = http.post(
+                path, files={"file": ("a.wav", b"not even audio", "audio/wav")}, data={"language": "xx"}
+            )
+            assert response.status_code == 422, response.text  # not 415: the bytes were never decoded
+            assert response.json()["error"]["param"] == "language"
+        assert engine.calls == []
+        assert http.get("/v1/jobs").json()["data"] == []

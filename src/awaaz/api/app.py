@@ -18,6 +18,7 @@ from awaaz.api.routes import jobs as jobs_routes
 from awaaz.api.routes import realtime as realtime_routes
 from awaaz.api.routes import stream as stream_routes
 from awaaz.api.routes.web import install_page
+from awaaz.api.server import SlowBodyMiddleware
 from awaaz.api.slots import AdmissionSlots
 from awaaz.config import Settings, get_settings
 from awaaz.engines.base import Engine
@@ -77,6 +78,7 @@ def create_app(
         limit_bytes=settings.limits.max_upload_bytes,
         overrides={"/v1/jobs": settings.jobs.max_job_upload_bytes},
     )
+    app.add_middleware(SlowBodyMiddleware, settings=settings.server)
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(openai.router)

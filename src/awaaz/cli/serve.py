@@ -18,15 +18,11 @@ def serve(
     import uvicorn
 
     from awaaz.api.app import create_app
+    from awaaz.api.server import server_config
 
     settings = get_settings()
     logging.basicConfig(
         level=settings.server.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    uvicorn.run(
-        create_app(settings),
-        host=host or settings.server.host,
-        port=port or settings.server.port,
-        log_level=settings.server.log_level.lower(),
-        server_header=False,  # no "server: uvicorn" advertised
-    )
+    overrides = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+    uvicorn.Server(server_config(create_app(settings), settings.server, **overrides)).run()

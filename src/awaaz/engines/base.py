@@ -57,6 +57,11 @@ class Engine(Protocol):
         """Start transcribing 16 kHz mono float32 ``audio``; segments are produced lazily."""
         ...
 
+    def check(self, options: TranscribeOptions) -> None:
+        """Raise :class:`~awaaz.errors.InvalidParameterError` for options this model cannot serve (a
+        language it does not know, a task it cannot do), before any audio is decoded."""
+        ...
+
     def participant(self) -> AbstractContextManager[None]:
         """Count one transcription as running on this engine for a ``with`` block.
 

@@ -173,6 +173,15 @@ class NemoCtcOnnxEngine:
 
     def transcribe(self, audio: Audio, options: TranscribeOptions) -> Transcription:
         """Start a transcription; chunks are decoded as the returned iterator is consumed."""
+        self.check(options)
+        vad = self.decoding.vad_filter if options.vad_filter is None else options.vad_filter
+        info = TranscriptionInfo(
+            language=self.files.language, duration=len(audio) / SAMPLE_RATE, model=self.model_id
+        )
+        return Transcription(info=info, segments=self._segments(audio, vad, options.word_timestamps))
+
+    def check(self, options: TranscribeOptions) -> None:
+        """This model transcribes its one language."""
         if options.task != "transcribe":
             raise InvalidParameterError(
                 f"Model {self.model_id!r} only transcribes; translation needs a Whisper model.", param="task"
@@ -182,11 +191,6 @@ class NemoCtcOnnxEngine:
                 f"Model {self.model_id!r} recognises only {self.files.language!r}; got {options.language!r}.",
                 param="language",
             )
-        vad = self.decoding.vad_filter if options.vad_filter is None else options.vad_filter
-        info = TranscriptionInfo(
-            language=self.files.language, duration=len(audio) / SAMPLE_RATE, model=self.model_id
-        )
-        return Transcription(info=info, segments=self._segments(audio, vad, options.word_timestamps))
 
     def _segments(self, audio: Audio, vad: bool, with_words: bool) -> Iterator[Segment]:
         index = 0

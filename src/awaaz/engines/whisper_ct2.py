@@ -220,6 +220,10 @@ class WhisperCT2Engine:
         cap = MAX_LENGTH - 8 - self._steering_tokens - (MAX_LENGTH // 2 if options.prompt else 0)
         return bound if bound < cap else None
 
+    def check(self, options: TranscribeOptions) -> None:
+        """A pruned model writes its own language only, and does not translate."""
+        self._checked_scope(options)
+
     def _checked_scope(self, options: TranscribeOptions) -> str | None:
         """The language to decode in; a pruned model can write its own language only, and not translate."""
         if self.scope is None:

@@ -159,6 +159,11 @@ class ModelManager:
             except Exception:  # a failing close() must not end the sweeper
                 log.exception("unloading idle models failed")
 
+    def loaded(self, name: str | None) -> Engine | None:
+        """The model's engine when it is in memory (without loading it or holding it), else None."""
+        entry = self._loaded.get(self.catalog.resolve_id(name))
+        return None if entry is None else entry.engine
+
     def is_loaded(self, name: str | None) -> bool:
         """True when the model is loaded and ready to serve."""
         return self.catalog.resolve_id(name) in self._loaded

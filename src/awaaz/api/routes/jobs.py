@@ -21,6 +21,7 @@ router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 async def create_job(
     jobs: JobsDep,
     models: ModelsDep,
+    service: ServiceDep,
     file: Annotated[UploadFile, File(description="The audio file, up to AWAAZ_MAX_JOB_UPLOAD_MB.")],
     model: Annotated[str, Form()] = "whisper-1",
     language: Annotated[str | None, Form()] = None,
@@ -37,6 +38,7 @@ async def create_job(
     options = TranscribeOptions(
         language=language or "hi", prompt=prompt, temperature=temperature, word_timestamps=True
     )
+    service.check_options(options, model_id)  # before the upload is stored
     job = await run_in_threadpool(
         jobs.submit, file.file, file.filename or "", options, model_id, callback_url or None
     )

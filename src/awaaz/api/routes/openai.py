@@ -84,13 +84,14 @@ async def create_transcription(
         model_id = models.catalog.get(model).id
     except ModelNotFoundError as exc:
         raise InvalidParameterError(exc.message, param="model") from exc
-    data = await read_upload(file, settings.limits.max_upload_bytes)
     options = TranscribeOptions(
         language=language or "hi",
         prompt=prompt,
         temperature=temperature,
         word_timestamps=formats.needs_word_times(response_format, granularities),
     )
+    service.check_options(options, model_id)  # every parameter before any work
+    data = await read_upload(file, settings.limits.max_upload_bytes)
     result = await unless_disconnected(request, service.transcribe(data, options, model=model_id))
     rendered = formats.render(
         result, response_format, cues=service.longform.cues, granularities=granularities

@@ -23,6 +23,8 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from awaaz.api.routes.stream import checked_rate, free_slot, start_session, stream_slot
 from awaaz.config import Settings
+from awaaz.errors import AwaazError
+from awaaz.service import TranscriptionService
 from awaaz.streaming.session import Event, StreamSession
 from awaaz.types import TranscribeOptions
 
@@ -95,6 +97,7 @@ async def realtime(ws: WebSocket) -> None:
 async def _serve(ws: WebSocket, settings: Settings) -> None:
     idle = settings.streams.stream_idle_timeout_s
     rate, language, prompt = RATE, "hi", None
+    service: TranscriptionService = ws.app.state.service
     await ws.send_json(
         {
             "type": "session.created",
@@ -126,8 +129,12 @@ async def _serve(ws: WebSocket, settings: Settings) -> None:
                     continue
                 try:
                     rate, language, prompt = _update(event)
+                    service.check_options(TranscribeOptions(language=language, prompt=prompt))
                 except ValueError as exc:
                     await ws.send_json(_error("invalid_parameter", str(exc)))
+                    continue
+                except AwaazError as exc:
+                    await ws.send_json(_error(exc.code, exc.message))
                     continue
                 updated = "session.updated" if kind == "session.update" else "transcription_session.updated"
                 await ws.send_json(

@@ -21,6 +21,7 @@ from starlette.websockets import WebSocketState
 from awaaz.config import Settings
 from awaaz.errors import AwaazError
 from awaaz.models.manager import ModelManager
+from awaaz.service import TranscriptionService
 from awaaz.streaming.session import Event, Slots, StreamSession
 from awaaz.types import TranscribeOptions
 
@@ -77,7 +78,6 @@ def _start_options(text: str | None) -> tuple[TranscribeOptions, int, str | None
 async def stream(ws: WebSocket) -> None:
     """One live stream (see the module's docstring for the protocol)."""
     settings: Settings = ws.app.state.settings
-    models: ModelManager = ws.app.state.models
     limits = settings.streams
     await ws.accept()
     if not stream_slot(ws):
@@ -87,7 +87,7 @@ async def stream(ws: WebSocket) -> None:
         )
         return
     try:
-        await _serve(ws, settings, models)
+        await _serve(ws, settings)
     except _RefusedError as refused:
         await _fail(ws, refused)
     except WebSocketDisconnect:
@@ -158,14 +158,15 @@ def free_slot(ws: WebSocket) -> None:
     ws.app.state.streams_open -= 1
 
 
-async def _serve(ws: WebSocket, settings: Settings, models: ModelManager) -> None:
+async def _serve(ws: WebSocket, settings: Settings) -> None:
     limits = settings.streams
     first = await _receive(ws, limits.stream_idle_timeout_s)
     options, rate, model, interim = _start_options(first.get("text"))
+    service: TranscriptionService = ws.app.state.service
     try:
-        models.catalog.get(model)
+        service.check_options(options, model)
     except AwaazError as exc:
-        raise _RefusedError("model_not_found", exc.message) from exc
+        raise _RefusedError(exc.code, exc.message) from exc
     events, ready = start_session(ws, options, rate, model)
     sender = asyncio.create_task(_send(ws, events, interim))
     session: StreamSession | None = None
