@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from platformdirs import user_cache_path, user_data_path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_MODEL_ID = "whisper-base-hi-soup"
@@ -421,6 +421,36 @@ class JobSettings(BaseSettings):
         return frozenset(h.strip().lower() for h in self.webhook_allowed_hosts.split(",") if h.strip())
 
 
+class AccessSettings(BaseSettings):
+    """Who may use the API, how much, and from which web origins (README "Access")."""
+
+    model_config = _config()
+
+    api_keys: SecretStr = Field(
+        SecretStr(""),
+        description="Comma-separated API keys; when any key is set (here or in the keys file), every "
+        "endpoint but /health and the page's static files needs one (Authorization: Bearer).",
+    )
+    api_keys_file: Path | None = Field(
+        None,
+        description="A file of API keys, one per line: the key itself, or 'sha256:' and its hex digest "
+        "(awaaz keys new prints both); # starts a comment.",
+    )
+    rate_limit_requests: int = Field(
+        0, ge=0, description="Requests per minute per API key (per client address without keys); 0: none."
+    )
+    rate_limit_audio_s: float = Field(
+        0.0, ge=0, description="Seconds of audio per minute per API key (or client address); 0: no limit."
+    )
+    cors_origins: str = Field(
+        "",
+        description="Comma-separated origins allowed to call the API from a browser ('*': any); empty: none.",
+    )
+    docs: bool = Field(
+        True, description="Serve the interactive API documentation at /docs and /openapi.json."
+    )
+
+
 class Settings(BaseModel):
     """Every knob of the service, in groups; each group reads its ``AWAAZ_*`` variables when it is made."""
 
@@ -437,6 +467,7 @@ class Settings(BaseModel):
     nemo: NemoSettings = Field(default_factory=NemoSettings)
     jobs: JobSettings = Field(default_factory=JobSettings)
     streams: StreamSettings = Field(default_factory=StreamSettings)
+    access: AccessSettings = Field(default_factory=AccessSettings)
 
     @classmethod
     def of(cls, **values: Any) -> Settings:
@@ -495,6 +526,7 @@ ENV_GROUPS: tuple[type[BaseSettings], ...] = (
     NemoSettings,
     JobSettings,
     StreamSettings,
+    AccessSettings,
 )
 """Every settings group, for documentation and its tests."""
 

@@ -15,6 +15,7 @@ class ErrorKind(StrEnum):
     TOO_LARGE = "too_large"
     UNSUPPORTED_MEDIA = "unsupported_media"
     BAD_PARAMETER = "bad_parameter"
+    UNAUTHORIZED = "unauthorized"
     NOT_FOUND = "not_found"
     CONFLICT = "conflict"
     NOT_READY = "not_ready"
@@ -139,6 +140,19 @@ class OverloadedError(AwaazError):
     def __init__(self, message: str, *, retry_after_s: float = 1.0) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
+
+
+class RateLimitedError(OverloadedError):
+    """A caller used up its share (requests or audio seconds per minute); it may retry later."""
+
+    code = "rate_limit_exceeded"
+
+
+class UnauthorizedError(AwaazError):
+    """No API key, or one the server does not know."""
+
+    kind = ErrorKind.UNAUTHORIZED
+    code = "invalid_api_key"
 
 
 class TranscriptionTimeoutError(AwaazError, TimeoutError):

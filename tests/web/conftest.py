@@ -106,3 +106,18 @@ def screenshot(page: Page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+API_KEY = "awz_browser-test-key"
+
+
+@pytest.fixture(scope="module")
+def locked_site(
+    tmp_path_factory: pytest.TempPathFactory, model_dir: Path, default_model_path: Path
+) -> Iterator[str]:
+    """The app on the real default model with an API key required."""
+    assert default_model_path.is_dir()
+    data = tmp_path_factory.mktemp("web-locked-data")
+    settings = Settings.of(model_dir=model_dir, data_dir=data, api_keys=API_KEY)
+    with live_server(create_app(settings)) as url:
+        yield url

@@ -9,8 +9,11 @@ from concurrent.futures import Future
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from awaaz import __version__
+from awaaz.access import ApiKeys, RateLimiter
+from awaaz.api.auth import AccessMiddleware
 from awaaz.api.errors import install_error_handlers
 from awaaz.api.limits import BodySizeLimitMiddleware
 from awaaz.api.routes import compat, health, openai
@@ -67,18 +70,35 @@ def create_app(
             if models is None:
                 manager.close()
 
+    docs = settings.access.docs
     app = FastAPI(
         title="Awaaz",
         version=__version__,
         summary="Self-hosted Hindi speech-to-text with an OpenAI-compatible API.",
         lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
     )
+    app.state.limiter = limiter = RateLimiter(settings.access)
+    # Outermost last: CORS answers preflights, slow bodies are cut, then callers are checked.
     app.add_middleware(
         BodySizeLimitMiddleware,
         limit_bytes=settings.limits.max_upload_bytes,
         overrides={"/v1/jobs": settings.jobs.max_job_upload_bytes},
     )
+    app.add_middleware(AccessMiddleware, keys=ApiKeys.from_settings(settings.access), limiter=limiter)
     app.add_middleware(SlowBodyMiddleware, settings=settings.server)
+    origins = [o.strip() for o in settings.access.cors_origins.split(",") if o.strip()]
+    if origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+            expose_headers=["Retry-After", "Location", "X-Request-ID"],
+            max_age=600,
+        )
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(openai.router)

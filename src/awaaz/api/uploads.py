@@ -1,10 +1,14 @@
-"""Read an uploaded file into memory within the size limit."""
+"""Uploaded files: read within the size limit, and transcribed as the synchronous routes do."""
 
 from __future__ import annotations
 
-from fastapi import UploadFile
+from fastapi import Request, UploadFile
 
+from awaaz.api.deps import AudioBudget
+from awaaz.api.disconnect import unless_disconnected
 from awaaz.errors import EmptyAudioError, UploadTooLargeError
+from awaaz.service import TranscriptionService
+from awaaz.types import CompletedTranscription, TranscribeOptions
 
 
 async def read_upload(upload: UploadFile, limit_bytes: int) -> bytes:
@@ -19,3 +23,21 @@ async def read_upload(upload: UploadFile, limit_bytes: int) -> bytes:
     if not data:
         raise EmptyAudioError("The uploaded file is empty (0 bytes). Send an audio file.", param="file")
     return data
+
+
+async def transcribe_upload(
+    request: Request,
+    upload: UploadFile,
+    service: TranscriptionService,
+    budget: AudioBudget,
+    options: TranscribeOptions,
+    model: str | None = None,
+) -> CompletedTranscription:
+    """Check the parameters and the caller's audio budget, read the upload, transcribe it (stopping if the
+    client hangs up) and charge its duration to the caller."""
+    service.check_options(options, model)  # every parameter before any work
+    budget.check()
+    data = await read_upload(upload, service.settings.limits.max_upload_bytes)
+    result = await unless_disconnected(request, service.transcribe(data, options, model=model))
+    budget.charge(result.info.duration)
+    return result

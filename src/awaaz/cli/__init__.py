@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from awaaz.cli.evaluate import app as eval_app
+from awaaz.cli.keys import keys_app
 from awaaz.cli.lm import lm_app
 from awaaz.cli.models import models_app
 from awaaz.cli.serve import serve
@@ -24,6 +25,7 @@ app.command()(worker)
 app.command()(stream)
 app.add_typer(models_app, name="models")
 app.add_typer(lm_app, name="lm")
+app.add_typer(keys_app, name="keys")
 app.add_typer(eval_app)
 app.command("train")(train_command)
 app.command("synth")(synth_command)

@@ -6,9 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Request, UploadFile
 
-from awaaz.api.deps import ConfigDep, ServiceDep
-from awaaz.api.disconnect import unless_disconnected
-from awaaz.api.uploads import read_upload
+from awaaz.api.deps import BudgetDep, ServiceDep
+from awaaz.api.uploads import transcribe_upload
 from awaaz.types import TranscribeOptions
 
 router = APIRouter(tags=["compat"])
@@ -16,9 +15,8 @@ router = APIRouter(tags=["compat"])
 
 @router.post("/transcribe")
 async def transcribe(
-    request: Request, settings: ConfigDep, service: ServiceDep, file: Annotated[UploadFile, File()]
+    request: Request, service: ServiceDep, budget: BudgetDep, file: Annotated[UploadFile, File()]
 ) -> dict[str, str]:
     """Transcribe Hindi audio of any supported format and length within the limits."""
-    data = await read_upload(file, settings.limits.max_upload_bytes)
-    result = await unless_disconnected(request, service.transcribe(data, TranscribeOptions(language="hi")))
+    result = await transcribe_upload(request, file, service, budget, TranscribeOptions(language="hi"))
     return {"transcription": result.text}

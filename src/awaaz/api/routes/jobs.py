@@ -9,7 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from awaaz import formats
-from awaaz.api.deps import JobsDep, ModelsDep, ServiceDep
+from awaaz.api.deps import BudgetDep, JobsDep, ModelsDep, ServiceDep
 from awaaz.errors import InvalidParameterError, ModelNotFoundError
 from awaaz.jobs.model import job_json
 from awaaz.types import TranscribeOptions
@@ -22,6 +22,7 @@ async def create_job(
     jobs: JobsDep,
     models: ModelsDep,
     service: ServiceDep,
+    budget: BudgetDep,
     file: Annotated[UploadFile, File(description="The audio file, up to AWAAZ_MAX_JOB_UPLOAD_MB.")],
     model: Annotated[str, Form()] = "whisper-1",
     language: Annotated[str | None, Form()] = None,
@@ -39,9 +40,11 @@ async def create_job(
         language=language or "hi", prompt=prompt, temperature=temperature, word_timestamps=True
     )
     service.check_options(options, model_id)  # before the upload is stored
+    budget.check()
     job = await run_in_threadpool(
         jobs.submit, file.file, file.filename or "", options, model_id, callback_url or None
     )
+    budget.charge(job.duration_s)
     return JSONResponse(job_json(job), status_code=202, headers={"Location": f"/v1/jobs/{job.id}"})
 
 

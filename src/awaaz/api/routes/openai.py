@@ -8,9 +8,8 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from awaaz import formats
-from awaaz.api.deps import ConfigDep, ModelsDep, ServiceDep
-from awaaz.api.disconnect import unless_disconnected
-from awaaz.api.uploads import read_upload
+from awaaz.api.deps import BudgetDep, ModelsDep, ServiceDep
+from awaaz.api.uploads import transcribe_upload
 from awaaz.errors import InvalidParameterError, ModelNotFoundError
 from awaaz.models.catalog import ModelSpec
 from awaaz.types import TranscribeOptions
@@ -60,9 +59,9 @@ def _validate(response_format: str, granularities: list[str]) -> None:
 @router.post("/audio/transcriptions", response_model=None)
 async def create_transcription(
     request: Request,
-    settings: ConfigDep,
     models: ModelsDep,
     service: ServiceDep,
+    budget: BudgetDep,
     file: Annotated[UploadFile, File(description="The audio file: wav, mp3, flac, ogg/opus, webm, m4a...")],
     model: Annotated[str, Form()] = "whisper-1",
     language: Annotated[str | None, Form()] = None,
@@ -90,9 +89,7 @@ async def create_transcription(
         temperature=temperature,
         word_timestamps=formats.needs_word_times(response_format, granularities),
     )
-    service.check_options(options, model_id)  # every parameter before any work
-    data = await read_upload(file, settings.limits.max_upload_bytes)
-    result = await unless_disconnected(request, service.transcribe(data, options, model=model_id))
+    result = await transcribe_upload(request, file, service, budget, options, model_id)
     rendered = formats.render(
         result, response_format, cues=service.longform.cues, granularities=granularities
     )

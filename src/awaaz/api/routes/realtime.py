@@ -21,9 +21,10 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
+from awaaz.api.deps import get_budget
 from awaaz.api.routes.stream import checked_rate, free_slot, start_session, stream_slot
 from awaaz.config import Settings
-from awaaz.errors import AwaazError
+from awaaz.errors import AwaazError, RateLimitedError
 from awaaz.service import TranscriptionService
 from awaaz.streaming.session import Event, StreamSession
 from awaaz.types import TranscribeOptions
@@ -146,6 +147,12 @@ async def _serve(ws: WebSocket, settings: Settings) -> None:
                 )
             elif kind == "input_audio_buffer.append":
                 if session is None:
+                    try:
+                        get_budget(ws).check()
+                    except RateLimitedError as exc:
+                        await ws.send_json(_error(exc.code, exc.message))
+                        await ws.close(code=1013, reason=exc.code)
+                        return
                     options = TranscribeOptions(language=language, prompt=prompt)
                     events, ready = start_session(ws, options, rate, None)
                     session = await ready

@@ -18,8 +18,9 @@ from typing import Any
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.websockets import WebSocketState
 
+from awaaz.api.deps import get_budget
 from awaaz.config import Settings
-from awaaz.errors import AwaazError
+from awaaz.errors import AwaazError, RateLimitedError
 from awaaz.models.manager import ModelManager
 from awaaz.service import TranscriptionService
 from awaaz.streaming.session import Event, Slots, StreamSession
@@ -116,6 +117,7 @@ def start_session(
     settings: Settings = ws.app.state.settings
     models: ModelManager = ws.app.state.models
     slots: Slots = ws.app.state.slots
+    budget = get_budget(ws)
     loop = asyncio.get_running_loop()
     events: asyncio.Queue[Event] = asyncio.Queue()
     ready: asyncio.Future[StreamSession] = loop.create_future()
@@ -130,7 +132,10 @@ def start_session(
                     engine, options, settings.streams, settings.longform, rate, emit, slots=slots
                 )
                 loop.call_soon_threadsafe(ready.set_result, session)
-                session.run()
+                try:
+                    session.run()
+                finally:
+                    budget.charge(session.seconds)
         except AwaazError as exc:
             emit({"type": "error", "code": exc.code, "message": exc.message})
         except Exception as exc:  # the stream fails, the server lives on
@@ -165,6 +170,9 @@ async def _serve(ws: WebSocket, settings: Settings) -> None:
     service: TranscriptionService = ws.app.state.service
     try:
         service.check_options(options, model)
+        get_budget(ws).check()
+    except RateLimitedError as exc:
+        raise _RefusedError(exc.code, exc.message, TRY_LATER) from exc
     except AwaazError as exc:
         raise _RefusedError(exc.code, exc.message) from exc
     events, ready = start_session(ws, options, rate, model)

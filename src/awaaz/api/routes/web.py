@@ -50,6 +50,7 @@ async def page_config(settings: ConfigDep) -> dict[str, Any]:
         "cue_line_chars": settings.longform.cues.line_chars,
         "cue_lines": settings.longform.cues.lines,
         "language": "hi",
+        "docs": settings.access.docs,
     }
 
 

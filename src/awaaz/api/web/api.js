@@ -33,8 +33,9 @@ export class ApiError extends Error {
 const NETWORK = "The connection to the server was lost. Check your network (and that the server is " +
   "running), then try again.";
 
-function plainWords(status, serverMessage, retryAfter) {
+function plainWords(status, serverMessage, retryAfter, code) {
   const detail = serverMessage ? ` ${serverMessage}` : "";
+  if (status === 401 && code === "invalid_api_key") return "The API key was not accepted: check it and try again.";
   if (status === 401) return "This server needs an API key: enter it above and try again.";
   if (status === 413) return `The file is too large.${detail}`;
   if (status === 415) return `This file is not audio the server can read.${detail}`;
@@ -55,7 +56,7 @@ function errorOf(status, bodyText, retryHeader) {
   }
   const error = body && body.error ? body.error : {};
   const retryAfter = retryHeader ? Number.parseInt(retryHeader, 10) || null : null;
-  return new ApiError(plainWords(status, error.message || "", retryAfter), {
+  return new ApiError(plainWords(status, error.message || "", retryAfter, error.code), {
     status,
     code: error.code || "",
     retryAfter,

@@ -299,10 +299,11 @@ async function loadConfig() {
   try {
     config = { ...config, ...(await call("/web/config")) };
     ui.auth.hidden = true;
+    $("docs-link").hidden = !config.docs;
     return true;
   } catch (error) {
-    if (error instanceof ApiError && error.needsKey) askForKey();
-    else showError(error);
+    if (error instanceof ApiError && error.needsKey && !apiKey()) askForKey();
+    else showError(error); // a wrong key says so, and asks again
     return false;
   }
 }
