@@ -46,6 +46,9 @@ class ServerSettings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address the API listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port the API listens on.")
     log_level: str = Field("info", description="Log level of the server (debug, info, warning, error).")
+    log_format: Literal["json", "text"] = Field(
+        "json", description="Log records as one JSON object per line, or as plain text."
+    )
     web_ui: bool = Field(True, description="Serve the web page at / (false: the API alone).")
     header_timeout_s: float = Field(
         10.0, gt=0, description="A connection must send each request's headers within this many seconds."

@@ -56,6 +56,8 @@ class TranscriptionService:
         self._executor = ThreadPoolExecutor(
             max_workers=settings.limits.max_inflight, thread_name_prefix="awaaz-transcribe"
         )
+        self.observers: list[Callable[[float, float], None]] = []
+        """Called after each file transcription with (seconds of audio transcribed, seconds it took)."""
 
     def transcribe_sync(
         self,
@@ -103,7 +105,10 @@ class TranscriptionService:
         if start_s > 0:
             info = dataclasses.replace(info, duration=info.duration + start_s)
         result = CompletedTranscription(info=info, segments=segments)
-        return TimedTranscription(result, time.perf_counter() - started)
+        elapsed = time.perf_counter() - started
+        for observe in self.observers:
+            observe(transcription.info.duration, elapsed)
+        return TimedTranscription(result, elapsed)
 
     async def transcribe(
         self, data: bytes, options: TranscribeOptions, model: str | None = None

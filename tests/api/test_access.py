@@ -56,6 +56,7 @@ def _upload(seconds: int = 1) -> dict[str, tuple[str, bytes, str]]:
         ("GET", "/docs"),
         ("GET", "/openapi.json"),
         ("GET", "/web/config"),
+        ("GET", "/metrics"),
         ("GET", "/no/such/route"),
     ],
 )

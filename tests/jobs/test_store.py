@@ -129,3 +129,21 @@ def test_released_leases_and_expired_jobs_are_deleted_on_request(store: JobStore
     assert store.get(old.id) is None
     assert store.segments(old.id) == []
     assert store.finished_before(NOW + 6) == []
+
+
+def test_the_tally_counts_live_jobs_and_every_end_once(store: JobStore) -> None:
+    jobs = [_job(NOW + k) for k in range(5)]
+    for job in jobs:
+        store.create(job)
+    assert store.tally() == {"queued": 5, "running": 0, "done": 0, "failed": 0, "cancelled": 0}
+    for job in jobs[:3]:
+        store.claim(job.id, "w", NOW, 10)
+    store.finish(jobs[0].id, "w", JobStatus.DONE, NOW + 1)
+    assert not store.finish(jobs[0].id, "w", JobStatus.DONE, NOW + 2)  # ended once: counted once
+    store.finish(jobs[1].id, "w", JobStatus.FAILED, NOW + 1, error=JobError("bad", "broken", "bad_input"))
+    store.cancel(jobs[2].id, NOW + 1)
+    store.cancel(jobs[2].id, NOW + 2)  # already cancelled: not counted again
+    store.cancel(jobs[3].id, NOW + 1)
+    assert store.tally() == {"queued": 1, "running": 0, "done": 1, "failed": 1, "cancelled": 2}
+    store.delete(jobs[0].id)  # retention forgets the job, not that it ended
+    assert store.tally()["done"] == 1

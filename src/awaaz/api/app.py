@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from concurrent.futures import Future
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -16,8 +17,10 @@ from awaaz.access import ApiKeys, RateLimiter
 from awaaz.api.auth import AccessMiddleware
 from awaaz.api.errors import install_error_handlers
 from awaaz.api.limits import BodySizeLimitMiddleware
+from awaaz.api.observability import Metrics, RequestContextMiddleware
 from awaaz.api.routes import compat, health, openai
 from awaaz.api.routes import jobs as jobs_routes
+from awaaz.api.routes import metrics as metrics_routes
 from awaaz.api.routes import realtime as realtime_routes
 from awaaz.api.routes import stream as stream_routes
 from awaaz.api.routes.web import install_page
@@ -43,6 +46,20 @@ def _log_warm(future: Future[Engine]) -> None:
         log.error("could not load the default model: %s", exc)
 
 
+def _gauges(app: FastAPI) -> dict[str, Any]:
+    """What /metrics reports of the running service at a scrape."""
+    state = app.state
+    admission = state.service.admission.stats()
+    return {
+        "running": admission.running,
+        "waiting": admission.waiting,
+        "streams": getattr(state, "streams_open", 0),
+        "models": state.models.loaded_ids(),
+        "ready": int(state.models.is_loaded(state.settings.models.default_model)),
+        "jobs": state.jobs.manager.tally(),
+    }
+
+
 def create_app(
     settings: Settings | None = None, models: ModelManager | None = None, *, preload: bool = True
 ) -> FastAPI:
@@ -57,6 +74,8 @@ def create_app(
         service = app.state.service = TranscriptionService(settings, manager)
         slots = app.state.slots = AdmissionSlots(service.admission, asyncio.get_running_loop())
         jobs = app.state.jobs = open_jobs(settings, service, slots.take)
+        service.observers.append(metrics.transcribed)
+        metrics.watch(lambda: _gauges(app))
         jobs.start()
         if preload:
             # In the service's long-lived pool: a CTranslate2 model loaded in a thread that then exits runs
@@ -81,6 +100,7 @@ def create_app(
         openapi_url="/openapi.json" if docs else None,
     )
     app.state.limiter = limiter = RateLimiter(settings.access)
+    app.state.metrics = metrics = Metrics()
     # Outermost last: CORS answers preflights, slow bodies are cut, then callers are checked.
     app.add_middleware(
         BodySizeLimitMiddleware,
@@ -89,6 +109,7 @@ def create_app(
     )
     app.add_middleware(AccessMiddleware, keys=ApiKeys.from_settings(settings.access), limiter=limiter)
     app.add_middleware(SlowBodyMiddleware, settings=settings.server)
+    app.add_middleware(RequestContextMiddleware, metrics=metrics)
     origins = [o.strip() for o in settings.access.cors_origins.split(",") if o.strip()]
     if origins:
         app.add_middleware(
@@ -101,6 +122,7 @@ def create_app(
         )
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(metrics_routes.router)
     app.include_router(openai.router)
     app.include_router(compat.router)
     app.include_router(jobs_routes.router)

@@ -155,6 +155,7 @@ def server_config(app: ASGIApp, settings: ServerSettings, **overrides: Any) -> u
         "port": settings.port,
         "log_level": settings.log_level.lower(),
         "server_header": False,  # no "server: uvicorn" advertised
+        "log_config": None,  # awaaz.logs configures logging (JSON lines, request ids)
         "http": protocol(settings),
         "timeout_keep_alive": settings.keep_alive_s,
         "limit_concurrency": settings.max_connections,

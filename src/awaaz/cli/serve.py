@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated
 
 import typer
 
+from awaaz import logs
 from awaaz.config import get_settings
 
 
@@ -21,8 +21,6 @@ def serve(
     from awaaz.api.server import server_config
 
     settings = get_settings()
-    logging.basicConfig(
-        level=settings.server.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(settings.server.log_level, settings.server.log_format)
     overrides = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
     uvicorn.Server(server_config(create_app(settings), settings.server, **overrides)).run()

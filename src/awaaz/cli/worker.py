@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated
 
 import typer
 
+from awaaz import logs
 from awaaz.cli.common import fail
 from awaaz.config import get_settings
 
@@ -20,9 +20,7 @@ def worker(
     settings = get_settings()
     if settings.jobs.queue != "celery":
         fail("awaaz worker runs jobs of AWAAZ_QUEUE=celery; set it (and AWAAZ_REDIS_URL) on the API too.")
-    logging.basicConfig(
-        level=settings.server.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(settings.server.log_level, settings.server.log_format)
     from awaaz.jobs.celery_app import run_worker
 
     run_worker(settings, concurrency or settings.jobs.job_workers, settings.server.log_level.upper())

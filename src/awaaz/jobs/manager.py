@@ -106,6 +106,10 @@ class JobManager:
         self.files.delete(job_id)
         return job
 
+    def tally(self) -> dict[str, int]:
+        """Jobs queued and running now, and jobs ended per status since the store was created."""
+        return self.store.tally()
+
     def result(self, job_id: str, *, partial: bool = False) -> CompletedTranscription:
         """The transcript; while the job is not done, :class:`JobNotDoneError` (409) unless ``partial``."""
         job = self.get(job_id)

@@ -2,8 +2,9 @@
 
 Keys (prefix ``awaaz:``): ``job:<id>`` a hash of the job's fields; ``job:<id>:segments`` a hash of index to
 segment; sorted sets ``jobs`` (by creation), ``queued`` (by creation), ``running`` (by lease end) and
-``finished`` (by end). Claims, renewals, ends and cancels are Lua scripts, so each is atomic; a segment is
-written with HSETNX, so writing it twice changes nothing (see :mod:`awaaz.jobs.store`).
+``finished`` (by end); ``outcomes`` a hash counting ended jobs per status. Claims, renewals, ends and
+cancels are Lua scripts, so each is atomic; a segment is written with HSETNX, so writing it twice changes
+nothing (see :mod:`awaaz.jobs.store`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from awaaz.jobs.model import (
     segment_from_json,
     segment_to_json,
 )
+from awaaz.jobs.store import tally_of
 from awaaz.types import Segment
 
 PREFIX = "awaaz:"
@@ -68,6 +70,7 @@ if ARGV[5] ~= '' then redis.call('HSET', job, 'duration_s', ARGV[5]) end
 if ARGV[6] ~= '' then redis.call('HSET', job, 'language', ARGV[6]) end
 redis.call('ZREM', KEYS[2], ARGV[7])
 redis.call('ZADD', KEYS[3], ARGV[3], ARGV[7])
+redis.call('HINCRBY', KEYS[4], ARGV[2], 1)
 return 1
 """
 
@@ -80,6 +83,7 @@ if status == 'queued' or status == 'running' then
   redis.call('ZREM', KEYS[2], ARGV[2])
   redis.call('ZREM', KEYS[4], ARGV[2])
   redis.call('ZADD', KEYS[3], ARGV[1], ARGV[2])
+  redis.call('HINCRBY', KEYS[5], 'cancelled', 1)
 end
 return 1
 """
@@ -213,7 +217,7 @@ class RedisJobStore:
         duration_s: float | None = None,
         language: str | None = None,
     ) -> bool:
-        keys = [self._key(job_id), f"{PREFIX}running", f"{PREFIX}finished"]
+        keys = [self._key(job_id), f"{PREFIX}running", f"{PREFIX}finished", f"{PREFIX}outcomes"]
         args = [
             owner,
             status.value,
@@ -226,9 +230,18 @@ class RedisJobStore:
         return bool(self._finish(keys=keys, args=args))
 
     def cancel(self, job_id: str, now: float) -> Job | None:
-        keys = [self._key(job_id), f"{PREFIX}running", f"{PREFIX}finished", f"{PREFIX}queued"]
+        queued = f"{PREFIX}queued"
+        keys = [self._key(job_id), f"{PREFIX}running", f"{PREFIX}finished", queued, f"{PREFIX}outcomes"]
         self._cancel(keys=keys, args=[now, job_id])
         return self.get(job_id)
+
+    def tally(self) -> dict[str, int]:
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.zcard(f"{PREFIX}queued")
+        pipe.zcard(f"{PREFIX}running")
+        pipe.hgetall(f"{PREFIX}outcomes")
+        queued, running, ended = pipe.execute()
+        return tally_of([("queued", queued), ("running", running), *cast(dict[str, str], ended).items()])
 
     def segments(self, job_id: str) -> list[Segment]:
         stored = cast(dict[str, str], self.redis.hgetall(f"{self._key(job_id)}:segments"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
@@ -94,6 +94,11 @@ class JobStore(Protocol):
         """The stored segments, in order."""
         ...
 
+    def tally(self) -> dict[str, int]:
+        """Jobs queued and running now, and jobs ever ended per status (done, failed, cancelled; counted
+        as they end, so retention does not lower them)."""
+        ...
+
     def segment_writes(self, job_id: str) -> int:
         """How many segment writes took effect for the job (for exactly-once checks)."""
         ...
@@ -140,7 +145,14 @@ CREATE TABLE IF NOT EXISTS segments (
     data TEXT NOT NULL,
     PRIMARY KEY (job_id, idx)
 );
+CREATE TABLE IF NOT EXISTS outcomes (
+    status TEXT PRIMARY KEY,
+    count INTEGER NOT NULL
+);
 """
+_COUNT_OUTCOME = (
+    "INSERT INTO outcomes (status, count) VALUES (?, 1) ON CONFLICT (status) DO UPDATE SET count = count + 1"
+)
 
 _COLUMNS = (
     "id, status, created_at, options, model, filename, callback_url, started_at, finished_at, duration_s, "
@@ -166,6 +178,14 @@ def _job(row: sqlite3.Row) -> Job:
         attempts=row["attempts"],
         language=row["language"],
     )
+
+
+def tally_of(rows: Iterable[tuple[str, int | str]]) -> dict[str, int]:
+    """A tally with every status, from (status, count) pairs."""
+    tally = {status.value: 0 for status in JobStatus}
+    for status, count in rows:
+        tally[str(status)] = int(count)
+    return tally
 
 
 def _select(db: sqlite3.Connection, job_id: str) -> Job | None:
@@ -300,24 +320,34 @@ class SqliteJobStore:
         language: str | None = None,
     ) -> bool:
         with self._tx() as db:
-            return bool(
-                db.execute(
-                    "UPDATE jobs SET status = ?, finished_at = ?, error = ?, lease_owner = NULL, "
-                    "lease_until = NULL, duration_s = COALESCE(?, duration_s), "
-                    "language = COALESCE(?, language) "
-                    "WHERE id = ? AND status = 'running' AND lease_owner = ?",
-                    (status.value, now, error_to_json(error), duration_s, language, job_id, owner),
-                ).rowcount
-            )
+            ended = db.execute(
+                "UPDATE jobs SET status = ?, finished_at = ?, error = ?, lease_owner = NULL, "
+                "lease_until = NULL, duration_s = COALESCE(?, duration_s), "
+                "language = COALESCE(?, language) "
+                "WHERE id = ? AND status = 'running' AND lease_owner = ?",
+                (status.value, now, error_to_json(error), duration_s, language, job_id, owner),
+            ).rowcount
+            if ended:
+                db.execute(_COUNT_OUTCOME, (status.value,))
+            return bool(ended)
 
     def cancel(self, job_id: str, now: float) -> Job | None:
         with self._tx() as db:
-            db.execute(
+            if db.execute(
                 "UPDATE jobs SET status = 'cancelled', finished_at = ?, lease_owner = NULL, "
                 "lease_until = NULL WHERE id = ? AND status IN ('queued', 'running')",
                 (now, job_id),
-            )
+            ).rowcount:
+                db.execute(_COUNT_OUTCOME, (JobStatus.CANCELLED.value,))
             return _select(db, job_id)
+
+    def tally(self) -> dict[str, int]:
+        with self._lock:
+            live = self._conn.execute(
+                "SELECT status, COUNT(*) FROM jobs WHERE status IN ('queued', 'running') GROUP BY status"
+            ).fetchall()
+            ended = self._conn.execute("SELECT status, count FROM outcomes").fetchall()
+        return tally_of([*live, *ended])
 
     def segments(self, job_id: str) -> list[Segment]:
         with self._lock:

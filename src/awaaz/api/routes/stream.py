@@ -19,6 +19,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.websockets import WebSocketState
 
 from awaaz.api.deps import get_budget
+from awaaz.api.observability import Metrics
 from awaaz.config import Settings
 from awaaz.errors import AwaazError, RateLimitedError
 from awaaz.models.manager import ModelManager
@@ -118,6 +119,8 @@ def start_session(
     models: ModelManager = ws.app.state.models
     slots: Slots = ws.app.state.slots
     budget = get_budget(ws)
+    metrics: Metrics = ws.app.state.metrics
+    metrics.streams.labels(ws.url.path.rsplit("/", 1)[-1]).inc()
     loop = asyncio.get_running_loop()
     events: asyncio.Queue[Event] = asyncio.Queue()
     ready: asyncio.Future[StreamSession] = loop.create_future()
@@ -136,6 +139,7 @@ def start_session(
                     session.run()
                 finally:
                     budget.charge(session.seconds)
+                    metrics.audio.labels("stream").inc(session.seconds)
         except AwaazError as exc:
             emit({"type": "error", "code": exc.code, "message": exc.message})
         except Exception as exc:  # the stream fails, the server lives on
