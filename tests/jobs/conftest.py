@@ -23,48 +23,61 @@ WAIT_S = 60.0
 """How long a test waits for something that should happen within seconds."""
 
 
+class RedisServer:
+    """A ``redis-server`` of the tests' own on a free port (Debian: redis-server); ``persistent`` keeps its
+    data in an append-only file, so it survives :meth:`restart`."""
+
+    def __init__(self, directory: Path, *, persistent: bool = False) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            pytest.skip("redis-server is not installed (Debian: redis-server; .ci/run installs it)")
+        self.binary, self.directory, self.port = binary, directory, free_port()
+        self.persistence = ["--appendonly", "yes", "--appendfsync", "always"] if persistent else []
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        args = ["--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--dir", str(self.directory)]
+        self.process = subprocess.Popen(
+            [self.binary, *args, *(self.persistence or ["--appendonly", "no"])],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = redis.Redis.from_url(self.url)
+        deadline = time.monotonic() + WAIT_S
+        try:
+            while True:
+                try:
+                    client.ping()
+                    return
+                except (redis.ConnectionError, redis.BusyLoadingError):
+                    if time.monotonic() > deadline or self.process.poll() is not None:
+                        self.process.kill()
+                        pytest.fail("redis-server did not start")
+                    time.sleep(0.05)
+        finally:
+            client.close()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()  # a clean shutdown: the append-only file is complete
+            self.process.wait(10)
+
+    def restart(self, down_s: float = 1.0) -> None:
+        self.stop()
+        time.sleep(down_s)
+        self.start()
+
+
 @pytest.fixture
 def redis_url(tmp_path: Path) -> Iterator[str]:
-    """A fresh ``redis-server`` on a free port, stopped after the test (Debian: redis-server)."""
-    server = shutil.which("redis-server")
-    if server is None:
-        pytest.skip("redis-server is not installed (Debian: redis-server; .ci/run installs it)")
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            server,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(tmp_path),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url)
-    deadline = time.monotonic() + WAIT_S
-    while True:
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                pytest.fail("redis-server did not start")
-            time.sleep(0.05)
+    """A fresh ``redis-server`` on a free port, stopped after the test."""
+    server = RedisServer(tmp_path)
+    server.start()
     try:
-        yield url
+        yield server.url
     finally:
-        client.close()
-        process.terminate()
-        process.wait(10)
+        server.stop()
 
 
 class SecondsEngine(FakeEngine):

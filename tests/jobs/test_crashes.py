@@ -20,7 +20,7 @@ import pytest
 
 from awaaz.jobs.redis_store import RedisJobStore
 from awaaz.jobs.store import JobStore, SqliteJobStore
-from tests.jobs.conftest import WAIT_S, speech_wav
+from tests.jobs.conftest import WAIT_S, RedisServer, speech_wav
 from tests.live_server import free_port
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
@@ -158,3 +158,55 @@ def test_the_embedded_api_killed_mid_job_finishes_it_after_a_restart_exactly_onc
     store = SqliteJobStore(tmp_path / "data" / "jobs" / "jobs.sqlite3")
     _assert_exactly_once(store, job_id)
     store.close()
+
+
+def test_redis_restarted_mid_job_loses_and_duplicates_nothing(
+    tmp_path: Path, model_dir: Path, default_model_path: Path
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from awaaz.api.app import create_app
+    from awaaz.config import Settings
+
+    assert default_model_path.is_dir()
+    server = RedisServer(tmp_path, persistent=True)
+    server.start()
+    env = _env(model_dir, tmp_path / "data", AWAAZ_QUEUE="celery", AWAAZ_REDIS_URL=server.url)
+    settings = Settings.of(
+        model_dir=model_dir, data_dir=tmp_path / "data", queue="celery", redis_url=server.url
+    )
+    store = RedisJobStore.from_url(server.url)
+    try:
+        with _processes() as workers:
+            _start(workers, ["worker"], env, tmp_path / "worker.log")
+            with TestClient(create_app(settings, preload=False)) as api:
+                response = api.post("/v1/jobs", files={"file": ("talk.wav", speech_wav(3), "audio/wav")})
+                assert response.status_code == 202, response.text
+                job_id = response.json()["id"]
+                _until(
+                    lambda: (store.get(job_id) or None) and store.get(job_id).segments >= 1,
+                    "the job never started",
+                )
+                server.restart(down_s=1.0)
+                done = _until(
+                    lambda: api.get(f"/v1/jobs/{job_id}").json()["status"] == "done", "never finished"
+                )
+                assert done
+                queued_after = api.post("/v1/jobs", files={"file": ("b.wav", speech_wav(1), "audio/wav")})
+                assert queued_after.status_code == 202  # the API and the worker go on with the new server
+                second = queued_after.json()["id"]
+                _until(lambda: api.get(f"/v1/jobs/{second}").json()["status"] == "done", "never ran")
+            assert workers[0].poll() is None  # the worker survived the outage
+        assert "failed" not in (tmp_path / "worker.log").read_text(encoding="utf-8")
+        job = store.get(job_id)
+        assert job is not None
+        assert job.status.value == "done"
+        assert job.attempts == 1  # the worker rode out the outage: nothing was run twice
+        segments = store.segments(job_id)
+        assert [s.id for s in segments] == list(range(len(segments)))
+        assert all(b.start >= a.end - 1e-6 for a, b in itertools.pairwise(segments))
+        assert store.segment_writes(job_id) == len(segments) == job.segments
+        assert segments[-1].end > 0.8 * (job.duration_s or 0)
+    finally:
+        store.close()
+        server.stop()

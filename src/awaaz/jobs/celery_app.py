@@ -43,6 +43,9 @@ def make_celery(settings: JobSettings) -> Celery:
         task_default_queue=QUEUE,
         broker_transport_options={"visibility_timeout": int(2 * settings.max_job_duration_s) + 3600},
         broker_connection_retry_on_startup=True,
+        # A broker outage does not stop running jobs: their lease in the job store says who owns them, and
+        # a redelivered task for a job that is running elsewhere finds nothing to claim.
+        worker_cancel_long_running_tasks_on_connection_loss=False,
         worker_hijack_root_logger=False,
         task_ignore_result=True,
     )

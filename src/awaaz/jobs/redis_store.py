@@ -9,10 +9,13 @@ nothing (see :mod:`awaaz.jobs.store`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any, cast
 
 import redis
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
 
 from awaaz.jobs.model import (
     Job,
@@ -29,6 +32,8 @@ from awaaz.jobs.store import tally_of
 from awaaz.types import Segment
 
 PREFIX = "awaaz:"
+OUTAGE_S = 30.0
+"""How long store calls wait for Redis to come back before failing."""
 
 _CLAIM = """
 local job = KEYS[1]
@@ -121,9 +126,18 @@ class RedisJobStore:
         self._add = client.register_script(_ADD)
 
     @classmethod
-    def from_url(cls, url: str) -> RedisJobStore:
-        """A store on the Redis at ``url`` (``redis://host:port/db``)."""
-        return cls(redis.Redis.from_url(url, decode_responses=True))
+    def from_url(cls, url: str, outage_s: float = OUTAGE_S) -> RedisJobStore:
+        """A store on the Redis at ``url`` (``redis://host:port/db``) that rides out an outage (a restart,
+        a failover) of up to about ``outage_s``: each call is retried with backoff meanwhile. Every write
+        is safe to repeat (segments are written once; a repeated end or claim changes nothing)."""
+        retry = Retry(ExponentialBackoff(cap=1.0, base=0.05), retries=max(1, math.ceil(outage_s / 1.0)) + 5)
+        client = redis.Redis.from_url(
+            url,
+            decode_responses=True,
+            retry=retry,
+            retry_on_error=[redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError],
+        )
+        return cls(client)
 
     @staticmethod
     def _key(job_id: str) -> str:
