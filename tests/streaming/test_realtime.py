@@ -85,3 +85,24 @@ def test_a_bad_session_update_is_an_error_event_and_the_session_lives_on(
         assert (error["type"], error["error"]["code"]) == ("error", "invalid_parameter")
         ws.send_json({"type": "session.update", "session": {"type": "transcription"}})
         assert ws.receive_json()["type"] == "session.updated"
+
+
+def test_audio_of_an_odd_byte_count_is_an_error_event_not_a_dead_stream(tmp_path: Path) -> None:
+    """Found by the fuzzer: base64 of 3 bytes killed the session with internal_error."""
+    settings = Settings.of(model_dir=tmp_path / "models", data_dir=tmp_path / "data")
+    models = ModelManager(settings, loader=lambda _: SecondsEngine())
+    with (
+        TestClient(create_app(settings, models, preload=False)) as client,
+        client.websocket_connect("/v1/realtime?intent=transcription") as ws,
+    ):
+        assert ws.receive_json()["type"] == "session.created"
+        ws.send_json({"type": "input_audio_buffer.append", "audio": base64.b64encode(b"\0\0\0").decode()})
+        error = ws.receive_json()
+        assert (error["type"], error["error"]["code"]) == ("error", "invalid_audio")
+        ws.send_json({"type": "input_audio_buffer.append", "audio": base64.b64encode(_pcm24k()).decode()})
+        ws.send_json({"type": "input_audio_buffer.commit"})
+        kinds = set()
+        while "conversation.item.input_audio_transcription.completed" not in kinds:
+            event = ws.receive_json()
+            assert event["type"] != "error", event
+            kinds.add(event["type"])

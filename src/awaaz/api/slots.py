@@ -9,12 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import functools
 from collections.abc import Callable
 
 from awaaz.concurrency import Admission, Slot
 
 Release = Callable[[], object]
+
+
+def call_on(loop: asyncio.AbstractEventLoop, callback: Callable[..., object], *args: object) -> None:
+    """Run ``callback(*args)`` on ``loop`` from another thread; nothing when the loop has closed (the app
+    has shut down and nobody is left to tell)."""
+    with contextlib.suppress(RuntimeError):
+        loop.call_soon_threadsafe(callback, *args)
 
 
 class AdmissionSlots:
@@ -25,7 +33,7 @@ class AdmissionSlots:
         self.loop = loop
 
     def _release(self, slot: Slot) -> Release:
-        return functools.partial(self.loop.call_soon_threadsafe, slot.release)
+        return functools.partial(call_on, self.loop, slot.release)
 
     def take(self, stopping: Callable[[], bool] = lambda: False) -> Release | None:
         """Wait for a slot (None if ``stopping()`` turns true meanwhile); call the result to give it back."""

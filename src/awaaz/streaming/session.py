@@ -85,7 +85,10 @@ class StreamSession:
         )
 
     def feed(self, pcm: bytes) -> None:
-        """Queue audio (from any thread)."""
+        """Queue audio (from any thread): PCM16 little-endian, whole samples (ValueError otherwise, and
+        nothing is queued)."""
+        if len(pcm) % 2:
+            raise ValueError(f"Audio must hold whole 16-bit samples; got {len(pcm)} bytes.")
         self._inbox.put(pcm)
 
     def stop(self) -> None:

@@ -160,7 +160,9 @@ async def _serve(ws: WebSocket, settings: Settings) -> None:
                 try:
                     session.feed(base64.b64decode(event.get("audio", ""), validate=True))
                 except (binascii.Error, ValueError):
-                    await ws.send_json(_error("invalid_audio", "audio must be base64 PCM16."))
+                    await ws.send_json(
+                        _error("invalid_audio", "audio must be base64 of whole PCM16 samples.")
+                    )
             elif kind == "input_audio_buffer.commit":
                 if session is not None:
                     session.commit()

@@ -20,6 +20,7 @@ from starlette.websockets import WebSocketState
 
 from awaaz.api.deps import get_budget
 from awaaz.api.observability import Metrics
+from awaaz.api.slots import call_on
 from awaaz.config import Settings
 from awaaz.errors import AwaazError, RateLimitedError
 from awaaz.models.manager import ModelManager
@@ -126,7 +127,7 @@ def start_session(
     ready: asyncio.Future[StreamSession] = loop.create_future()
 
     def emit(event: Event) -> None:
-        loop.call_soon_threadsafe(events.put_nowait, event)
+        call_on(loop, events.put_nowait, event)
 
     def work() -> None:
         try:
@@ -134,7 +135,7 @@ def start_session(
                 session = StreamSession(
                     engine, options, settings.streams, settings.longform, rate, emit, slots=slots
                 )
-                loop.call_soon_threadsafe(ready.set_result, session)
+                call_on(loop, ready.set_result, session)
                 try:
                     session.run()
                 finally:
@@ -146,7 +147,7 @@ def start_session(
             log.exception("stream failed")
             emit({"type": "error", "code": "internal_error", "message": f"The stream failed: {exc}."})
         finally:
-            loop.call_soon_threadsafe(_no_session, ready)
+            call_on(loop, _no_session, ready)
 
     threading.Thread(target=work, name="awaaz-stream", daemon=True).start()
     return events, ready
