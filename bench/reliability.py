@@ -108,7 +108,13 @@ def encode(audio: np.ndarray, ext: str) -> bytes:
 def wav_header(rate: int, channels: int, bits: int, data: bytes, tag: int = 1) -> bytes:
     width = max(1, bits // 8)
     fmt = struct.pack(
-        "<HHIIHH", tag, channels, rate, min(rate * channels * width, 2**32 - 1), channels * width, bits
+        "<HHIIHH",
+        tag,
+        channels,
+        min(rate, 2**32 - 1),
+        min(rate * channels * width, 2**32 - 1),
+        min(channels * width, 2**16 - 1),
+        bits,
     )
     return (
         b"RIFF"
@@ -214,7 +220,7 @@ def fuzz(args: argparse.Namespace) -> dict[str, Any]:
                     status = fuzz_http(client, target, mutator, rng)
             except (httpx.HTTPError, OSError) as exc:
                 status = f"transport:{type(exc).__name__}"
-            statuses[f"{target}:{status}"] += 1
+            statuses[f"{target}:{str(status).split(' ', 1)[0]}"] += 1
             if str(status).startswith("5") or (
                 str(status).startswith("transport") and server.process.poll() is not None
             ):
@@ -341,7 +347,7 @@ async def fuzz_socket(url: str, target: str, rng: random.Random) -> str:
                 while True:
                     message = await asyncio.wait_for(ws.recv(), 2)
                     if isinstance(message, str) and '"internal_error"' in message:
-                        return "500"
+                        return "500 " + message[-200:]
             return "open"
     except websockets.exceptions.ConnectionClosed as exc:
         code = exc.rcvd.code if exc.rcvd else 1006

@@ -87,8 +87,8 @@ def test_a_bad_session_update_is_an_error_event_and_the_session_lives_on(
         assert ws.receive_json()["type"] == "session.updated"
 
 
-def test_audio_of_an_odd_byte_count_is_an_error_event_not_a_dead_stream(tmp_path: Path) -> None:
-    """Found by the fuzzer: base64 of 3 bytes killed the session with internal_error."""
+def test_odd_or_empty_audio_is_no_dead_stream(tmp_path: Path) -> None:
+    """Found by the fuzzer: base64 of 3 bytes, or of nothing, killed the session with internal_error."""
     settings = Settings.of(model_dir=tmp_path / "models", data_dir=tmp_path / "data")
     models = ModelManager(settings, loader=lambda _: SecondsEngine())
     with (
@@ -99,6 +99,7 @@ def test_audio_of_an_odd_byte_count_is_an_error_event_not_a_dead_stream(tmp_path
         ws.send_json({"type": "input_audio_buffer.append", "audio": base64.b64encode(b"\0\0\0").decode()})
         error = ws.receive_json()
         assert (error["type"], error["error"]["code"]) == ("error", "invalid_audio")
+        ws.send_json({"type": "input_audio_buffer.append", "audio": ""})  # empty: nothing, no failure
         ws.send_json({"type": "input_audio_buffer.append", "audio": base64.b64encode(_pcm24k()).decode()})
         ws.send_json({"type": "input_audio_buffer.commit"})
         kinds = set()

@@ -89,7 +89,8 @@ class StreamSession:
         nothing is queued)."""
         if len(pcm) % 2:
             raise ValueError(f"Audio must hold whole 16-bit samples; got {len(pcm)} bytes.")
-        self._inbox.put(pcm)
+        if pcm:  # an empty frame is nothing to resample (FFmpeg fails on it)
+            self._inbox.put(pcm)
 
     def stop(self) -> None:
         """The client is done: finish every final, then emit ``end``."""
