@@ -45,13 +45,15 @@ async def stream_audio_to(
     language: str = "hi",
     model: str | None = None,
     fast: bool = False,
+    api_key: str | None = None,
 ) -> None:
     """Send 16 kHz ``blocks`` to the server at ``url`` (``ws://host:port/v1/stream``) and report events
     until the server's ``end`` (or ``error``)."""
     start: dict[str, Any] = {"type": "start", "language": language, "sample_rate": SAMPLE_RATE}
     if model:
         start["model"] = model
-    async with websockets.connect(url, max_size=None) as ws:
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else None
+    async with websockets.connect(url, max_size=None, additional_headers=headers) as ws:
         await ws.send(json.dumps(start))
 
         async def send() -> None:

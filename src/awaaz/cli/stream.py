@@ -10,9 +10,10 @@ from typing import Annotated, Any
 
 import numpy as np
 import typer
+from websockets.exceptions import InvalidStatus
 
 from awaaz.audio import Audio
-from awaaz.cli.common import fail
+from awaaz.cli.common import ApiKeyOption, fail
 from awaaz.errors import AwaazError
 from awaaz.types import SAMPLE_RATE
 
@@ -53,6 +54,7 @@ def stream(
     fast: Annotated[bool, typer.Option(help="Send as fast as possible instead of in real time.")] = False,
     language: Annotated[str, typer.Option(help="Language code.")] = "hi",
     model: Annotated[str | None, typer.Option(help="Model id (default: the server's).")] = None,
+    api_key: ApiKeyOption = None,
 ) -> None:
     """Partials are shown in place as they change; each final is printed as a line with its start time."""
     from awaaz.audio import stream_audio
@@ -83,8 +85,13 @@ def stream(
             errors.append(f"{event['code']}: {event['message']}")
 
     try:
-        asyncio.run(stream_audio_to(url, blocks, show, language=language, model=model, fast=fast))
+        asyncio.run(
+            stream_audio_to(url, blocks, show, language=language, model=model, fast=fast, api_key=api_key)
+        )
     except OSError as exc:
         fail(f"cannot reach {url}: {exc}")
+    except InvalidStatus as exc:
+        body = exc.response.body.decode(errors="replace")
+        fail(f"{url} refused the stream: HTTP {exc.response.status_code} {body}")
     if errors:
         fail("; ".join(errors))

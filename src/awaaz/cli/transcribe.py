@@ -15,7 +15,7 @@ import typer
 from tqdm import tqdm
 
 from awaaz import formats
-from awaaz.cli.common import fail
+from awaaz.cli.common import ApiKeyOption, fail
 from awaaz.config import get_settings
 from awaaz.errors import AwaazError
 
@@ -71,6 +71,7 @@ def transcribe(
         str | None,
         typer.Option(help="Send the files to this server's job API (e.g. http://host:8000) instead."),
     ] = None,
+    api_key: ApiKeyOption = None,
 ) -> None:
     """Transcribe audio files, with a progress bar over files and over audio time."""
     files = find_audio_files(inputs)
@@ -80,7 +81,7 @@ def transcribe(
     if server:
         from awaaz.client import JobClient
 
-        client = JobClient(server)
+        client = JobClient(server, api_key=api_key)
         one = functools.partial(_remote_one, client, model, language, word_timestamps, fmt)
     else:
         # Imported here so that `awaaz --help` does not load faster-whisper and PyAV.
