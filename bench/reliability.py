@@ -9,7 +9,8 @@ clients post a 5 s clip in a loop; only 200 and 429 are allowed; latency of the 
 the refusals, and how the server answers right afterwards.
 
 ``python bench/reliability.py soak [--requests 2000]``: short, long and bad requests mixed, four at a time;
-RSS growth (after a warm-up) must stay under 10 % and the descriptor count flat.
+RSS growth (after a warm-up of 200 requests of the same mix) must stay under 10 % and the descriptor
+count flat.
 
 Each writes ``bench/results/reliability-<kind>-<tag>.json`` with the machine it ran on. Inputs come from the
 committed CC0 clips (tests/fixtures/audio), and every random choice from ``--seed``.
@@ -465,6 +466,17 @@ def overload(args: argparse.Namespace) -> dict[str, Any]:
 # --- soak -------------------------------------------------------------------------------------------
 
 
+WARMUP_REQUESTS = 200
+
+
+def run_workers(worker: Callable[[], None], count: int = 4) -> None:
+    threads = [threading.Thread(target=worker) for _ in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
 def soak(args: argparse.Namespace) -> dict[str, Any]:
     rng = random.Random(args.seed)
     clips = fixture_audio()
@@ -474,9 +486,12 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
     server = serve()
     statuses: collections.Counter[str] = collections.Counter()
     samples: list[dict[str, float]] = []
-    plan = rng.choices(["short", "long", "bad", "job"], [70, 8, 20, 2], k=args.requests)
+    mix = (["short", "long", "bad", "job"], [70, 8, 20, 2])
+    warmup = rng.choices(*mix, k=WARMUP_REQUESTS)
+    plan = rng.choices(*mix, k=args.requests)
     lock = threading.Lock()
-    cursor = iter(enumerate(plan))
+    cursor = iter(enumerate(warmup))
+    counting = False
 
     def one(http: httpx.Client, kind: str) -> str:
         if kind == "short":
@@ -512,24 +527,19 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
                 except httpx.HTTPError as exc:
                     status = f"transport:{type(exc).__name__}"
                 with lock:
-                    statuses[f"{kind}:{status}"] += 1
-                    if index % 100 == 0:
-                        samples.append({"done": index, **process_state(server)})
+                    if counting:
+                        statuses[f"{kind}:{status}"] += 1
+                        if index % 100 == 0:
+                            samples.append({"done": index, **process_state(server)})
 
     started = time.monotonic()
     try:
-        warm = httpx.Client(base_url=server.url, timeout=600)
-        for _ in range(10):
-            warm.post("/v1/audio/transcriptions", files={"file": ("a.wav", short)})
-            warm.post("/transcribe", files={"file": ("long.wav", long_)})
-        warm.close()
-        time.sleep(3)
+        # The same mix, four at a time, before measuring: memory for concurrent work is taken once.
+        run_workers(worker)
+        settle(httpx.Client(base_url=server.url, timeout=60))
         before = process_state(server)
-        threads = [threading.Thread(target=worker) for _ in range(4)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        cursor, counting = iter(enumerate(plan)), True
+        run_workers(worker)
         settle(httpx.Client(base_url=server.url, timeout=60))
         after = process_state(server)
     finally:

@@ -95,3 +95,21 @@ def test_a_negative_or_non_numeric_unknown_word_cost_is_refused_by_name(
     field = name.removeprefix("AWAAZ_LM_").removeprefix("LEXICON_").lower()
     with pytest.raises(ValidationError, match=field):
         Settings()
+
+
+def test_the_malloc_arena_cap_reaches_glibc() -> None:
+    """In a fresh process, as awaaz serve applies it: glibc's mallopt accepts the cap; 0 leaves it alone.
+    (Its effect on memory is measured by the soak benchmark, docs/RELIABILITY.md.)"""
+    import subprocess
+    import sys
+
+    from awaaz.allocator import _glibc
+
+    if _glibc() is None:
+        pytest.skip("not glibc: there are no per-thread arenas to cap")
+    code = (
+        "from awaaz.allocator import limit_malloc_arenas; "
+        "print(limit_malloc_arenas(2), limit_malloc_arenas(0))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "False"]

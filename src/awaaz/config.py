@@ -49,6 +49,12 @@ class ServerSettings(BaseSettings):
     log_format: Literal["json", "text"] = Field(
         "json", description="Log records as one JSON object per line, or as plain text."
     )
+    malloc_arenas: int = Field(
+        2,
+        ge=0,
+        description="glibc malloc arenas for awaaz serve and awaaz worker (0: glibc's default of 8 per core, "
+        "under which memory creeps up request after request).",
+    )
     web_ui: bool = Field(True, description="Serve the web page at / (false: the API alone).")
     header_timeout_s: float = Field(
         10.0, gt=0, description="A connection must send each request's headers within this many seconds."

@@ -127,3 +127,4 @@ def test_an_ordinary_upload_is_unaffected(site: tuple[str, int]) -> None:
     upload = {"file": ("a.wav", speech_wav(1), "audio/wav")}
     response = httpx.post(f"{url}/transcribe", files=upload, timeout=30)
     assert response.status_code == 200, response.text
+    assert "server" not in response.headers  # it said "server: uvicorn"

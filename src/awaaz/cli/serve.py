@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from awaaz import logs
+from awaaz.allocator import limit_malloc_arenas
 from awaaz.config import get_settings
 
 
@@ -22,5 +23,6 @@ def serve(
 
     settings = get_settings()
     logs.configure(settings.server.log_level, settings.server.log_format)
+    limit_malloc_arenas(settings.server.malloc_arenas)  # before any thread starts
     overrides = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
     uvicorn.Server(server_config(create_app(settings), settings.server, **overrides)).run()

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from awaaz import logs
+from awaaz.allocator import limit_malloc_arenas
 from awaaz.cli.common import fail
 from awaaz.config import get_settings
 
@@ -21,6 +22,7 @@ def worker(
     if settings.jobs.queue != "celery":
         fail("awaaz worker runs jobs of AWAAZ_QUEUE=celery; set it (and AWAAZ_REDIS_URL) on the API too.")
     logs.configure(settings.server.log_level, settings.server.log_format)
+    limit_malloc_arenas(settings.server.malloc_arenas)  # before any thread starts
     from awaaz.jobs.celery_app import run_worker
 
     run_worker(settings, concurrency or settings.jobs.job_workers, settings.server.log_level.upper())

@@ -27,12 +27,12 @@ from typing import TypeVar
 
 import numpy as np
 
+from awaaz.allocator import release_free_memory
 from awaaz.audio import Audio
 from awaaz.config import LongFormSettings
 from awaaz.engines.base import Engine
 from awaaz.errors import TranscriptionTimeoutError
 from awaaz.longform.cues import split_cues
-from awaaz.longform.memory import release_free_memory
 from awaaz.longform.pieces import Piece, PiecePlanner
 from awaaz.longform.vad import (
     FRAME,
