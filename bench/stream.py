@@ -3,10 +3,11 @@
 ``python bench/stream.py [--clips 30] [--streams 1 4] [--minutes 5]``
 
 For one stream, the clips are played one after another with 1.5 s of silence between them (the pause that
-ends an utterance), and the script measures, per clip: how soon after the clip starts the first partial
-arrives, how often partials are refreshed while it plays, and how long after the clip ends its final
-arrives; then the WER of all finals against the references, beside the WER of the same clips sent to
-``POST /v1/audio/transcriptions`` one by one (the offline path). For N concurrent streams it plays the clips
+ends an utterance), and the script measures, per clip: how soon after the clip starts (and after its speech
+starts, by Silero VAD over the clip) the first partial arrives, how often partials are refreshed while it
+plays, and how long after the clip ends its final arrives; then the WER of all finals against the
+references, beside the WER of the same clips sent to ``POST /v1/audio/transcriptions`` one by one (the
+offline path). For N concurrent streams it plays the clips
 round and round for ``--minutes`` and reports the final latency in the first and the last minute (a stream
 that cannot keep up shows a growing lag). The server is a fresh ``awaaz serve`` with default settings.
 """
@@ -29,12 +30,20 @@ import soundfile as sf
 import websockets
 
 from awaaz.evaluation.manifest import read_manifest
+from awaaz.longform.vad import FRAME, SPEECH, speech_probabilities
 from awaaz.text.metrics import score_corpus, score_utterance
 from run import RESULTS, SHARED_DATA, free_port, machine, start_server
 
 RATE = 16_000
 FRAME_S = 0.1
 GAP_S = 1.5
+
+
+def speech_onset_s(audio: np.ndarray) -> float:
+    """When speech begins in a clip: its first Silero VAD frame at the speech threshold (0 if none)."""
+    probability = speech_probabilities(audio)
+    speech = np.flatnonzero(probability >= SPEECH)
+    return float(speech[0]) * FRAME / RATE if speech.size else 0.0
 
 
 def load_clips(count: int) -> list[tuple[np.ndarray, str]]:
@@ -51,7 +60,9 @@ def pcm(audio: np.ndarray) -> bytes:
 
 async def play(url: str, clips: list[tuple[np.ndarray, str]], seconds: float | None) -> dict[str, Any]:
     """Play ``clips`` (round and round until ``seconds`` of audio if given) in real time; time the events."""
-    schedule: list[tuple[float, float, str]] = []  # (clip start, clip end, reference) in stream seconds
+    schedule: list[
+        tuple[float, float, str, float]
+    ] = []  # (start, end, reference, speech onset) in the stream
     events: list[tuple[float, dict[str, Any]]] = []  # (stream seconds when received, event)
     async with websockets.connect(url, max_size=None) as ws:
         await ws.send(json.dumps({"type": "start", "language": "hi", "sample_rate": RATE}))
@@ -64,7 +75,7 @@ async def play(url: str, clips: list[tuple[np.ndarray, str]], seconds: float | N
                 audio, text = clips[index % len(clips)]
                 index += 1
                 stream = np.concatenate([audio, np.zeros(int(GAP_S * RATE), dtype=np.float32)])
-                schedule.append((at, at + audio.shape[0] / RATE, text))
+                schedule.append((at, at + audio.shape[0] / RATE, text, at + speech_onset_s(audio)))
                 step = int(FRAME_S * RATE)
                 for offset in range(0, stream.shape[0], step):
                     await ws.send(pcm(stream[offset : offset + step]))
@@ -86,15 +97,16 @@ async def play(url: str, clips: list[tuple[np.ndarray, str]], seconds: float | N
     return {"schedule": schedule, "events": events}
 
 
-def clip_of(schedule: list[tuple[float, float, str]], start: float, end: float) -> int:
+def clip_of(schedule: list[tuple[float, float, str, float]], start: float, end: float) -> int:
     """The clip an utterance (stream times) overlaps most."""
-    overlaps = [max(0.0, min(end, b) - max(start, a)) for a, b, _ in schedule]
+    overlaps = [max(0.0, min(end, b) - max(start, a)) for a, b, _, _ in schedule]
     return int(np.argmax(overlaps))
 
 
 def analyse(run: dict[str, Any]) -> dict[str, Any]:
     schedule, events = run["schedule"], run["events"]
     first_partial: list[float] = []
+    first_after_speech: list[float] = []
     refresh: list[float] = []
     final_latency: list[tuple[float, float]] = []  # (clip end in the stream, final's delay after it)
     finals: dict[int, list[str]] = {}
@@ -107,18 +119,20 @@ def analyse(run: dict[str, Any]) -> dict[str, Any]:
             clip = clip_of(schedule, event["start"], event["end"])
             finals.setdefault(clip, []).append(event["text"])
             last_final_at[clip] = received
-    for clip, (start, end, _) in enumerate(schedule):
+    for clip, (start, end, _, onset) in enumerate(schedule):
         times = partial_times.get(clip, [])
         if times:
             first_partial.append(times[0] - start)
+            first_after_speech.append(times[0] - onset)
             refresh += [b - a for a, b in itertools.pairwise(times) if b <= end]
         if clip in last_final_at:
             final_latency.append((end, last_final_at[clip] - end))
     last_end = schedule[-1][1] if schedule else 0.0
-    scores = [score_utterance(text, " ".join(finals.get(i, []))) for i, (_, _, text) in enumerate(schedule)]
+    scores = [score_utterance(t, " ".join(finals.get(i, []))) for i, (_, _, t, _) in enumerate(schedule)]
     return {
         "clips": len(schedule),
         "first_partial_s": _stats(first_partial),
+        "first_partial_after_speech_s": _stats(first_after_speech),
         "partial_refresh_s": _stats(refresh),
         "final_after_end_s": _stats([delay for _, delay in final_latency]),
         "finals_wer": round(score_corpus(scores).wer, 4),
@@ -181,7 +195,12 @@ def main() -> None:
                 results["one_stream"] = analyse(asyncio.run(play(url, clips, None)))
                 print(json.dumps(results["one_stream"], indent=1), flush=True)
             else:
-                runs = asyncio.run(concurrent(url, clips, count, args.minutes * 60))
+                try:
+                    runs = asyncio.run(concurrent(url, clips, count, args.minutes * 60))
+                except websockets.exceptions.ConnectionClosedError as exc:  # over AWAAZ_MAX_STREAMS
+                    results[f"{count}_streams"] = {"refused": str(exc)}
+                    print(count, "streams: refused:", exc, flush=True)
+                    continue
                 results[f"{count}_streams"] = runs
                 for run in runs:
                     print(

@@ -66,6 +66,10 @@ def test_each_final_is_decoded_once_and_ahead_of_the_end_of_its_pause() -> None:
     assert len(finals) >= 4
     assert engine.beams.count(None) == len(finals)  # final decodes (full beam): one per final
     assert [e["type"] for e in events].count("speech_started") == len(finals)
+    for final in finals:  # the decode ahead was shown at once, as a partial, before it became the final
+        before = events[: events.index(final)]
+        shown = {"type": "partial", "text": final["text"], "start": final["start"], "end": final["end"]}
+        assert shown in before, final
 
 
 class BusySlots:
