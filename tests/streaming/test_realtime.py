@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import io
 import wave
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,19 @@ def _pcm24k() -> bytes:
         samples = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2").astype(np.float32)
     positions = np.arange(0, samples.shape[0], 16_000 / 24_000)
     return np.interp(positions, np.arange(samples.shape[0]), samples).astype("<i2").tobytes()
+
+
+@contextmanager
+def _session_on_a_fake_model(tmp_path: Path) -> Iterator[Any]:
+    """A realtime transcription session, past its session.created event."""
+    settings = Settings.of(model_dir=tmp_path / "models", data_dir=tmp_path / "data")
+    models = ModelManager(settings, loader=lambda _: SecondsEngine())
+    with (
+        TestClient(create_app(settings, models, preload=False)) as client,
+        client.websocket_connect("/v1/realtime?intent=transcription") as ws,
+    ):
+        assert ws.receive_json()["type"] == "session.created"
+        yield ws
 
 
 def test_the_official_client_gets_deltas_and_completed_transcripts(server: str) -> None:
@@ -73,13 +88,7 @@ def test_the_official_client_gets_deltas_and_completed_transcripts(server: str) 
 def test_a_bad_session_update_is_an_error_event_and_the_session_lives_on(
     tmp_path: Path, session: dict[str, Any]
 ) -> None:
-    settings = Settings.of(model_dir=tmp_path / "models", data_dir=tmp_path / "data")
-    models = ModelManager(settings, loader=lambda _: SecondsEngine())
-    with (
-        TestClient(create_app(settings, models, preload=False)) as client,
-        client.websocket_connect("/v1/realtime?intent=transcription") as ws,
-    ):
-        assert ws.receive_json()["type"] == "session.created"
+    with _session_on_a_fake_model(tmp_path) as ws:
         ws.send_json({"type": "session.update", "session": session})
         error = ws.receive_json()
         assert (error["type"], error["error"]["code"]) == ("error", "invalid_parameter")
@@ -89,13 +98,7 @@ def test_a_bad_session_update_is_an_error_event_and_the_session_lives_on(
 
 def test_odd_or_empty_audio_is_no_dead_stream(tmp_path: Path) -> None:
     """Found by the fuzzer: base64 of 3 bytes, or of nothing, killed the session with internal_error."""
-    settings = Settings.of(model_dir=tmp_path / "models", data_dir=tmp_path / "data")
-    models = ModelManager(settings, loader=lambda _: SecondsEngine())
-    with (
-        TestClient(create_app(settings, models, preload=False)) as client,
-        client.websocket_connect("/v1/realtime?intent=transcription") as ws,
-    ):
-        assert ws.receive_json()["type"] == "session.created"
+    with _session_on_a_fake_model(tmp_path) as ws:
         ws.send_json({"type": "input_audio_buffer.append", "audio": base64.b64encode(b"\0\0\0").decode()})
         error = ws.receive_json()
         assert (error["type"], error["error"]["code"]) == ("error", "invalid_audio")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import wave
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,15 +49,22 @@ def microphone_wav(clips: list[Clip], path: Path) -> Path:
     return path
 
 
+@contextmanager
+def real_site(folder: Path, model_dir: Path, **settings: Any) -> Iterator[str]:
+    """The app on the real default model, its data in ``folder``, served until the block ends."""
+    config = Settings.of(model_dir=model_dir, data_dir=folder, **settings)
+    with live_server(create_app(config)) as url:
+        yield url
+
+
 @pytest.fixture(scope="module")
 def site(
     tmp_path_factory: pytest.TempPathFactory, model_dir: Path, default_model_path: Path
 ) -> Iterator[str]:
     """The app on the real default model, with a small job upload limit for the oversize test."""
     assert default_model_path.is_dir()
-    data = tmp_path_factory.mktemp("web-data")
-    settings = Settings.of(model_dir=model_dir, data_dir=data, max_job_upload_mb=MAX_JOB_UPLOAD_MB)
-    with live_server(create_app(settings)) as url:
+    folder = tmp_path_factory.mktemp("web-data")
+    with real_site(folder, model_dir, max_job_upload_mb=MAX_JOB_UPLOAD_MB) as url:
         yield url
 
 
@@ -117,7 +125,5 @@ def locked_site(
 ) -> Iterator[str]:
     """The app on the real default model with an API key required."""
     assert default_model_path.is_dir()
-    data = tmp_path_factory.mktemp("web-locked-data")
-    settings = Settings.of(model_dir=model_dir, data_dir=data, api_keys=API_KEY)
-    with live_server(create_app(settings)) as url:
+    with real_site(tmp_path_factory.mktemp("web-locked-data"), model_dir, api_keys=API_KEY) as url:
         yield url

@@ -10,13 +10,12 @@ request's state as ``caller`` for the rate limits the routes apply to audio.
 
 from __future__ import annotations
 
-import json
 from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from awaaz.access import ApiKeys, RateLimiter
-from awaaz.api.errors import error_body
+from awaaz.api.errors import send_error
 from awaaz.errors import RateLimitedError
 
 PUBLIC = ("/health",)
@@ -66,7 +65,7 @@ class AccessMiddleware:
         else:
             key_id = self.keys.identify(presented_key(scope))
             if key_id is None:
-                await _deny(scope, receive, send, 401, _unauthorized(presented_key(scope) is not None))
+                await _deny(scope, receive, send, 401, *_unauthorized(presented_key(scope) is not None))
                 return
             caller = f"key:{key_id}"
         scope.setdefault("state", {})["caller"] = caller
@@ -74,22 +73,25 @@ class AccessMiddleware:
             try:
                 self.limiter.admit_request(caller)
             except RateLimitedError as exc:
-                body = error_body(exc.message, 429, exc.code)
                 retry = str(max(1, round(exc.retry_after_s)))
-                await _deny(scope, receive, send, 429, body, [(b"retry-after", retry.encode())])
+                await _deny(
+                    scope, receive, send, 429, exc.message, exc.code, [(b"retry-after", retry.encode())]
+                )
                 return
         await self.app(scope, receive, send)
 
 
-def _unauthorized(had_key: bool) -> dict[str, object]:
+def _unauthorized(had_key: bool) -> tuple[str, str]:
     if had_key:
-        message = "Incorrect API key provided. Check the key, or ask the server's operator for one."
-    else:
-        message = (
-            "This server needs an API key: send it as 'Authorization: Bearer KEY' (WebSocket clients that "
-            "cannot set headers: add ?api_key=KEY to the address)."
+        return (
+            "Incorrect API key provided. Check the key, or ask the server's operator for one.",
+            "invalid_api_key",
         )
-    return error_body(message, 401, "invalid_api_key" if had_key else "missing_api_key")
+    return (
+        "This server needs an API key: send it as 'Authorization: Bearer KEY' (WebSocket clients that "
+        "cannot set headers: add ?api_key=KEY to the address).",
+        "missing_api_key",
+    )
 
 
 async def _deny(
@@ -97,26 +99,18 @@ async def _deny(
     receive: Receive,
     send: Send,
     status: int,
-    body: dict[str, object],
+    message: str,
+    code: str,
     headers: list[tuple[bytes, bytes]] | None = None,
 ) -> None:
-    payload = json.dumps(body).encode()
-    head = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(payload)).encode()),
-        *(headers or []),
-    ]
+    head = list(headers or [])
     if status == 401:
         head.append((b"www-authenticate", b'Bearer realm="awaaz"'))
     if scope["type"] == "http":
-        await send({"type": "http.response.start", "status": status, "headers": head})
-        await send({"type": "http.response.body", "body": payload})
+        await send_error(send, message, status, code, headers=head)
         return
     await receive()  # websocket.connect
     if "websocket.http.response" in scope.get("extensions", {}):
-        await send({"type": "websocket.http.response.start", "status": status, "headers": head})
-        await send({"type": "websocket.http.response.body", "body": payload})
+        await send_error(send, message, status, code, headers=head, websocket=True)
     else:
-        error = body["error"]
-        code = error.get("code") if isinstance(error, dict) else None
-        await send({"type": "websocket.close", "code": 1008, "reason": str(code or status)})
+        await send({"type": "websocket.close", "code": 1008, "reason": code})

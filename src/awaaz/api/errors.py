@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Send
 
 from awaaz.errors import AwaazError, ErrorKind, OverloadedError
 
@@ -36,6 +38,30 @@ def error_body(message: str, status: int, code: str, param: str | None = None) -
     if status == 429:
         kind = "rate_limit_error"
     return {"error": {"message": message, "type": kind, "param": param, "code": code}}
+
+
+async def send_error(
+    send: Send,
+    message: str,
+    status: int,
+    code: str,
+    param: str | None = None,
+    headers: Sequence[tuple[bytes, bytes]] = (),
+    *,
+    websocket: bool = False,
+) -> None:
+    """An error in OpenAI's shape sent straight through ASGI, for middleware that answers before the app
+    (``websocket``: as the denial of a WebSocket handshake). The connection is closed after it."""
+    body = json.dumps(error_body(message, status, code, param)).encode()
+    prefix = "websocket.http.response" if websocket else "http.response"
+    head = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+        *headers,
+    ]
+    await send({"type": f"{prefix}.start", "status": status, "headers": head})
+    await send({"type": f"{prefix}.body", "body": body})
 
 
 def error_response(

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from awaaz.api.errors import error_body
+from awaaz.api.errors import send_error
 
 MULTIPART_SLACK = 256 * 1024
 """Room for multipart boundaries and the small form fields around the file."""
@@ -65,24 +64,11 @@ class BodySizeLimitMiddleware:
             await self._reject(send, limit_bytes)
 
     async def _reject(self, send: Send, limit_bytes: int) -> None:
-        body = json.dumps(
-            error_body(
-                f"The upload is larger than the {limit_bytes / (1024 * 1024):g} MB limit. Send a smaller "
-                "file, or compress it (e.g. Opus or MP3).",
-                413,
-                "file_too_large",
-                "file",
-            )
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
+        await send_error(
+            send,
+            f"The upload is larger than the {limit_bytes / (1024 * 1024):g} MB limit. Send a smaller "
+            "file, or compress it (e.g. Opus or MP3).",
+            413,
+            "file_too_large",
+            "file",
         )
-        await send({"type": "http.response.body", "body": body})

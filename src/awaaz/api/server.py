@@ -15,14 +15,13 @@ slowly a body may arrive. Here:
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from typing import Any
 
 import uvicorn
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from awaaz.api.errors import error_body
+from awaaz.api.errors import send_error
 from awaaz.config import ServerSettings
 
 try:  # uvicorn's own choice: httptools when it is installed
@@ -117,33 +116,16 @@ class SlowBodyMiddleware:
             if not timed_out:
                 raise
         if timed_out and not responded:
-            await _send_408(send)
+            await send_error(
+                send,
+                "The request body arrived too slowly (or stopped); the connection is closed. Send it again.",
+                408,
+                "request_timeout",
+            )
 
 
 class _SlowBodyError(Exception):
     """Raised inside the app when the body is too slow; never escapes the middleware."""
-
-
-async def _send_408(send: Send) -> None:
-    body = json.dumps(
-        error_body(
-            "The request body arrived too slowly (or stopped); the connection is closed. Send it again.",
-            408,
-            "request_timeout",
-        )
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 408,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
 
 
 def server_config(app: ASGIApp, settings: ServerSettings, **overrides: Any) -> uvicorn.Config:
