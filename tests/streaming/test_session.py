@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import itertools
+import statistics
 import threading
 import time
 import wave
@@ -116,3 +118,39 @@ def test_decodes_take_admission_slots_and_a_busy_server_gets_finals_but_no_parti
     assert "partial" not in kinds
     assert kinds.count("final") == slots.waited >= 4  # one slot per final, none decoded ahead
     assert slots.held == 0
+
+
+class ListeningEngine(SecondsEngine):
+    """Records the length of each partial (greedy) decode; it reads nothing in less than a second."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.partials: list[float] = []
+
+    def answer(self, audio: Any, options: TranscribeOptions) -> Any:
+        if options.beam_size == 1:
+            self.partials.append(audio.shape[0] / 16_000)
+        return super().answer(audio, options)
+
+
+def test_a_partial_that_read_nothing_is_tried_again_soon() -> None:
+    engine = ListeningEngine()
+    events: list[dict[str, Any]] = []
+    settings = StreamSettings()
+    session = StreamSession(engine, TranscribeOptions(), settings, LongFormSettings(), 16_000, events.append)
+    worker = threading.Thread(target=session.run)
+    worker.start()
+    pcm = _speech().tobytes()
+    for at in range(0, len(pcm), 3200):
+        session.feed(pcm[at : at + 3200])
+        time.sleep(0.01)  # ten times real time: the session keeps up and decodes partials
+    session.stop()
+    worker.join(30)
+    steps = list(itertools.pairwise(engine.partials))  # a later call on a longer audio: the same utterance
+    after_empty = [b - a for a, b in steps if a < 1.0 and b > a]
+    after_text = [b - a for a, b in steps if a >= 1.0 and b > a]
+    assert len(after_empty) >= 3, engine.partials
+    assert statistics.median(after_empty) <= 0.4  # tried again after 0.25 s (in 0.1 s frames), not 0.8 s
+    assert after_text, engine.partials
+    assert min(after_text) >= settings.stream_partial_every_s - 1e-6  # one that read words: 0.8 s
+    assert any(e["type"] == "partial" for e in events)

@@ -44,6 +44,8 @@ class Slots(Protocol):
 COMMIT = "commit"
 SPECULATE_S = 0.25
 """Silence after which the final is decoded ahead of the end of the pause."""
+EMPTY_RETRY_S = 0.25
+"""Audio after which a partial that read nothing is tried again."""
 
 
 class StreamSession:
@@ -199,7 +201,10 @@ class StreamSession:
         self._send_partial(utterance, text)
 
     def _send_partial(self, utterance: Utterance, text: str) -> None:
-        self._last_partial_s = self.seconds
+        # An empty guess (the utterance has just begun: too little audio to read) is tried again after
+        # EMPTY_RETRY_S of audio, not a whole refresh period later: the first words show sooner.
+        every = self.settings.stream_partial_every_s
+        self._last_partial_s = self.seconds - (0.0 if text else max(0.0, every - EMPTY_RETRY_S))
         if text:
             self.emit(
                 {
