@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import queue
+import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -44,6 +45,8 @@ class Slots(Protocol):
 COMMIT = "commit"
 SPECULATE_S = 0.25
 """Silence after which the final is decoded ahead of the end of the pause."""
+MAX_PARTIAL_LEAD_S = 0.3
+"""At most this much sooner than every ``stream_partial_every_s`` is a partial started."""
 EMPTY_RETRY_S = 0.25
 """Audio after which a partial that read nothing is tried again."""
 
@@ -78,6 +81,11 @@ class StreamSession:
         self._cancelled = False
         self._samples = 0
         self._last_partial_s = 0.0
+        self._partial_cost_s = 0.0
+        """Wall seconds the last partial decode took."""
+        self._partial_growth_s = 0.0
+        """How much longer it took than the one before it, on the same utterance."""
+        self._partial_start_s: float | None = None
         self._announced: float | None = None
         self._ahead: tuple[float, int, CompletedTranscription] | None = None
         """A final decoded ahead: (start, samples, result)."""
@@ -166,7 +174,9 @@ class StreamSession:
         return np.concatenate(out).astype(np.float32) if out else np.zeros(0, dtype=np.float32)
 
     def _partial_due(self) -> bool:
-        every = self.settings.stream_partial_every_s
+        # A partial reaches the client its decode time after it starts, and that time grows with the
+        # utterance: start the next one earlier by the last growth, so they arrive every ``every``.
+        every = self.settings.stream_partial_every_s - self._partial_growth_s
         speaking = self.endpointer.speaking and self.endpointer.pause_s == 0
         return speaking and self.seconds - self._last_partial_s >= every
 
@@ -193,11 +203,16 @@ class StreamSession:
         release = self.slots.take_now() if self.slots is not None else _nothing
         if release is None:
             return  # the server is busy: no guess this time
+        started = time.perf_counter()
         try:
             with self.engine.participant():
                 text = self.engine.transcribe(utterance.audio, self.partial_options).collect().text
         finally:
             release()
+        cost = time.perf_counter() - started
+        growth = cost - self._partial_cost_s if self._partial_start_s == utterance.start_s else 0.0
+        self._partial_growth_s = min(max(0.0, growth), MAX_PARTIAL_LEAD_S)
+        self._partial_cost_s, self._partial_start_s = cost, utterance.start_s
         self._send_partial(utterance, text)
 
     def _send_partial(self, utterance: Utterance, text: str) -> None:
