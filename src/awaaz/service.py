@@ -79,7 +79,7 @@ class TranscriptionService:
         declared duration (None when it declares none), for progress reports. ``start_s`` skips that much
         of the audio (a job resuming after its last stored segment); times stay those of the whole file.
         """
-        self.check_options(options, model)  # before any decoding work
+        self._check_request(options, model)  # before any decoding work (or a model load)
         started = time.perf_counter()
         with self.models.use(model) as engine, engine.participant():
             engine.check(options)
@@ -163,15 +163,19 @@ class TranscriptionService:
 
         Raises :class:`~awaaz.errors.InvalidParameterError` or :class:`~awaaz.errors.ModelNotFoundError`.
         """
+        self._check_request(options, model)
+        engine = self.models.loaded(model)
+        if engine is not None:
+            engine.check(options)
+
+    def _check_request(self, options: TranscribeOptions, model: str | None) -> None:
+        """What no model could serve: an unknown language or model."""
         if options.language is not None and options.language not in LANGUAGES:
             raise InvalidParameterError(
                 f"language must be an ISO-639-1 code such as 'hi'; got {options.language!r}.",
                 param="language",
             )
         self.models.catalog.get(model)
-        engine = self.models.loaded(model)
-        if engine is not None:
-            engine.check(options)
 
     def preload(self, model: str | None = None) -> Future[Engine]:
         """Load ``model`` in one of the service's long-lived worker threads; the future gives the engine.

@@ -16,7 +16,7 @@ from awaaz import __version__
 from awaaz.access import ApiKeys, RateLimiter
 from awaaz.api.auth import AccessMiddleware
 from awaaz.api.errors import install_error_handlers
-from awaaz.api.limits import BodySizeLimitMiddleware
+from awaaz.api.limits import BodyGuardMiddleware
 from awaaz.api.observability import Metrics, RequestContextMiddleware
 from awaaz.api.routes import compat, health, openai
 from awaaz.api.routes import jobs as jobs_routes
@@ -24,7 +24,6 @@ from awaaz.api.routes import metrics as metrics_routes
 from awaaz.api.routes import realtime as realtime_routes
 from awaaz.api.routes import stream as stream_routes
 from awaaz.api.routes.web import install_page
-from awaaz.api.server import SlowBodyMiddleware
 from awaaz.api.slots import AdmissionSlots
 from awaaz.config import Settings, get_settings
 from awaaz.engines.base import Engine
@@ -101,14 +100,15 @@ def create_app(
     )
     app.state.limiter = limiter = RateLimiter(settings.access)
     app.state.metrics = metrics = Metrics()
-    # Outermost last: CORS answers preflights, slow bodies are cut, then callers are checked.
+    # Outermost last: CORS answers preflights, requests get their id, callers are checked, then bodies
+    # are guarded as the app reads them.
     app.add_middleware(
-        BodySizeLimitMiddleware,
+        BodyGuardMiddleware,
         limit_bytes=settings.limits.max_upload_bytes,
         overrides={"/v1/jobs": settings.jobs.max_job_upload_bytes},
+        pace=settings.server,
     )
     app.add_middleware(AccessMiddleware, keys=ApiKeys.from_settings(settings.access), limiter=limiter)
-    app.add_middleware(SlowBodyMiddleware, settings=settings.server)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     origins = [o.strip() for o in settings.access.cors_origins.split(",") if o.strip()]
     if origins:

@@ -58,18 +58,19 @@ class AccessMiddleware:
         if scope["type"] == "http" and scope.get("method") == "OPTIONS":
             await self.app(scope, receive, send)  # CORS preflights carry no credentials
             return
-        caller: str | None
-        if path in PUBLIC or _is_page_file(path) or not self.keys.enabled:
+        page_file = _is_page_file(path)
+        if path in PUBLIC or page_file or not self.keys.enabled:
             client = scope.get("client")
             caller = f"address:{client[0]}" if client else "address:unknown"
         else:
-            key_id = self.keys.identify(presented_key(scope))
+            key = presented_key(scope)
+            key_id = self.keys.identify(key)
             if key_id is None:
-                await _deny(scope, receive, send, 401, *_unauthorized(presented_key(scope) is not None))
+                await _deny(scope, receive, send, 401, *_unauthorized(key is not None))
                 return
             caller = f"key:{key_id}"
         scope.setdefault("state", {})["caller"] = caller
-        if path not in UNCOUNTED and not _is_page_file(path):
+        if path not in UNCOUNTED and not page_file:
             try:
                 self.limiter.admit_request(caller)
             except RateLimitedError as exc:

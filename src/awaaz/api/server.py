@@ -7,21 +7,19 @@ slowly a body may arrive. Here:
 - a connection must finish each request's headers within ``AWAAZ_HEADER_TIMEOUT_S`` of opening (or of the
   previous response), else it is closed;
 - a body may pause at most ``AWAAZ_BODY_IDLE_TIMEOUT_S`` between chunks and, after
-  ``AWAAZ_BODY_GRACE_S``, must average ``AWAAZ_MIN_UPLOAD_KBPS``, else the request gets 408 and the
-  connection closes (:class:`SlowBodyMiddleware`);
+  ``AWAAZ_BODY_GRACE_S``, must average ``AWAAZ_MIN_UPLOAD_KBPS``, else the request gets 408 (the app's
+  :class:`~awaaz.api.limits.BodyGuardMiddleware`, beside the size limit);
 - at most ``AWAAZ_MAX_CONNECTIONS`` connections are served at once; past that, requests get 503.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 import uvicorn
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp
 
-from awaaz.api.errors import send_error
 from awaaz.config import ServerSettings
 
 try:  # uvicorn's own choice: httptools when it is installed
@@ -66,66 +64,6 @@ class _HeaderDeadline(_Http):
 def protocol(settings: ServerSettings) -> type[asyncio.Protocol]:
     """The HTTP protocol class for these settings."""
     return type("AwaazHttpProtocol", (_HeaderDeadline,), {"header_timeout_s": settings.header_timeout_s})
-
-
-class SlowBodyMiddleware:
-    """408 for a request body that stalls or trickles (see the module's docstring)."""
-
-    def __init__(self, app: ASGIApp, settings: ServerSettings) -> None:
-        self.app = app
-        self.idle_s = settings.body_idle_timeout_s
-        self.grace_s = settings.body_grace_s
-        self.min_rate = settings.min_upload_kbps * 1024
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.monotonic()
-        received = 0
-        timed_out = False
-        responded = False
-
-        async def timed_receive() -> Message:
-            nonlocal received, timed_out
-            try:
-                message = await asyncio.wait_for(receive(), self.idle_s)
-            except TimeoutError:
-                timed_out = True
-                raise _SlowBodyError from None
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                elapsed = time.monotonic() - started
-                if message.get("more_body") and elapsed > self.grace_s and received < self.min_rate * elapsed:
-                    timed_out = True
-                    raise _SlowBodyError
-            return message
-
-        async def guarded_send(message: Message) -> None:
-            nonlocal responded
-            if timed_out:
-                return  # the app's reaction to the aborted body is replaced by our 408
-            responded = responded or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, timed_receive, guarded_send)
-        except _SlowBodyError:
-            pass
-        except Exception:
-            if not timed_out:
-                raise
-        if timed_out and not responded:
-            await send_error(
-                send,
-                "The request body arrived too slowly (or stopped); the connection is closed. Send it again.",
-                408,
-                "request_timeout",
-            )
-
-
-class _SlowBodyError(Exception):
-    """Raised inside the app when the body is too slow; never escapes the middleware."""
 
 
 def server_config(app: ASGIApp, settings: ServerSettings, **overrides: Any) -> uvicorn.Config:
