@@ -109,6 +109,7 @@ def analyse(run: dict[str, Any]) -> dict[str, Any]:
     first_after_speech: list[float] = []
     refresh: list[float] = []
     final_latency: list[tuple[float, float]] = []  # (clip end in the stream, final's delay after it)
+    per_clip: list[dict[str, Any]] = []
     finals: dict[int, list[str]] = {}
     partial_times: dict[int, list[float]] = {}
     last_final_at: dict[int, float] = {}
@@ -127,6 +128,14 @@ def analyse(run: dict[str, Any]) -> dict[str, Any]:
             refresh += [b - a for a, b in itertools.pairwise(times) if b <= end]
         if clip in last_final_at:
             final_latency.append((end, last_final_at[clip] - end))
+        per_clip.append(
+            {
+                "seconds": round(end - start, 2),
+                "finals": len(finals.get(clip, [])),
+                "partials": len(times),
+                "final_after_end_s": round(last_final_at[clip] - end, 3) if clip in last_final_at else None,
+            }
+        )
     last_end = schedule[-1][1] if schedule else 0.0
     scores = [score_utterance(t, " ".join(finals.get(i, []))) for i, (_, _, t, _) in enumerate(schedule)]
     return {
@@ -138,6 +147,7 @@ def analyse(run: dict[str, Any]) -> dict[str, Any]:
         "finals_wer": round(score_corpus(scores).wer, 4),
         "final_latency_first_minute_s": _stats([d for end, d in final_latency if end < 60]),
         "final_latency_last_minute_s": _stats([d for end, d in final_latency if end > last_end - 60]),
+        "per_clip": per_clip,
     }
 
 

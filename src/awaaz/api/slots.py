@@ -11,11 +11,15 @@ import asyncio
 import concurrent.futures
 import contextlib
 import functools
+import threading
 from collections.abc import Callable
 
 from awaaz.concurrency import Admission, Slot
 
 Release = Callable[[], object]
+
+TAKE_NOW_WAIT_S = 2.0
+"""Longest wait for the loop to answer whether a slot is free now (it answers in microseconds)."""
 
 
 def call_on(loop: asyncio.AbstractEventLoop, callback: Callable[..., object], *args: object) -> None:
@@ -36,21 +40,36 @@ class AdmissionSlots:
         return functools.partial(call_on, self.loop, slot.release)
 
     def take(self, stopping: Callable[[], bool] = lambda: False) -> Release | None:
-        """Wait for a slot (None if ``stopping()`` turns true meanwhile); call the result to give it back."""
+        """Wait for a slot (None if ``stopping()`` turns true meanwhile, or the app's loop no longer runs:
+        it is shutting down); call the result to give it back."""
+        if not self.loop.is_running():
+            return None
         future = asyncio.run_coroutine_threadsafe(self.admission.acquire_background(), self.loop)
         while True:
             try:
                 return self._release(future.result(timeout=0.5))
             except concurrent.futures.TimeoutError:
-                if stopping():
+                if stopping() or not self.loop.is_running():
                     future.cancel()
                     return None
 
     def take_now(self) -> Release | None:
-        """A slot if one is free right now, else None."""
+        """A slot if one is free right now, else None (None too once the app's loop no longer runs)."""
+        if not self.loop.is_running():
+            return None
+        decided = threading.Lock()
+        gave_up = False
+        taken: list[Slot] = []
 
-        async def attempt() -> Slot | None:
-            return self.admission.try_acquire()
+        async def attempt() -> None:
+            with decided:  # either this thread gave up first, or the slot taken is seen below
+                slot = None if gave_up else self.admission.try_acquire()
+                if slot is not None:
+                    taken.append(slot)
 
-        slot = asyncio.run_coroutine_threadsafe(attempt(), self.loop).result()
-        return None if slot is None else self._release(slot)
+        future = asyncio.run_coroutine_threadsafe(attempt(), self.loop)
+        with contextlib.suppress(concurrent.futures.TimeoutError):  # the loop stopped (or is stuck)
+            future.result(timeout=TAKE_NOW_WAIT_S)
+        with decided:
+            gave_up = True
+        return self._release(taken[0]) if taken else None
