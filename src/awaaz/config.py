@@ -368,7 +368,7 @@ class StreamSettings(BaseSettings):
         15.0, gt=1, le=30, description="An utterance with no pause is closed after this long."
     )
     stream_partial_every_s: float = Field(
-        0.7, gt=0, description="While someone speaks, a partial guess is decoded this often (greedy, no LM)."
+        0.6, gt=0, description="While someone speaks, a partial guess is decoded this often (greedy, no LM)."
     )
 
 

@@ -154,3 +154,53 @@ def test_a_partial_that_read_nothing_is_tried_again_soon() -> None:
     assert after_text, engine.partials
     assert min(after_text) >= settings.stream_partial_every_s - 1e-6  # one that read words: 0.8 s
     assert any(e["type"] == "partial" for e in events)
+
+
+class SlowGuessEngine(SecondsEngine):
+    """Partials (greedy) take 0.3 s, finals none; records when each call ran."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.spans: list[tuple[str, float, float]] = []
+        self._lock = threading.Lock()
+
+    def answer(self, audio: Any, options: TranscribeOptions) -> Any:
+        kind = "partial" if options.beam_size == 1 else "final"
+        started = time.monotonic()
+        if kind == "partial":
+            time.sleep(0.3)
+        segments = list(super().answer(audio, options))
+        with self._lock:
+            self.spans.append((kind, started, time.monotonic()))
+        return segments
+
+
+def test_a_pause_is_decoded_at_once_even_while_a_partial_is_in_flight() -> None:
+    engine = SlowGuessEngine()
+    events: list[dict[str, Any]] = []
+    session = StreamSession(
+        engine, TranscribeOptions(), StreamSettings(), LongFormSettings(), 16_000, events.append
+    )
+    worker = threading.Thread(target=session.run)
+    worker.start()
+    pcm = _speech().tobytes()
+    for at in range(0, len(pcm), 3200):
+        session.feed(pcm[at : at + 3200])
+        time.sleep(0.025)  # four times real time: a 0.3 s partial spans several frames
+    session.stop()
+    worker.join(30)
+    assert not worker.is_alive()
+    partials = [(a, b) for kind, a, b in engine.spans if kind == "partial"]
+    finals = [a for kind, a, _ in engine.spans if kind == "final"]
+    overlapping = [f for f in finals if any(a < f < b for a, b in partials)]
+    assert partials
+    assert finals
+    assert overlapping, "no final decode started while a partial was in flight"
+    # Events stay in order: no partial of an utterance after its final, and nothing after the end.
+    assert events[-1] == {"type": "end"}
+    final_starts: set[float] = set()
+    for event in events:
+        if event["type"] == "final":
+            final_starts.add(event["start"])
+        elif event["type"] == "partial":
+            assert event["start"] not in final_starts, event
