@@ -12,10 +12,13 @@ from typing import Any
 
 import numpy as np
 
+from awaaz.audio import decode_audio
 from awaaz.config import LongFormSettings, StreamSettings
+from awaaz.longform.vad import FRAME, SPEECH, speech_probabilities
 from awaaz.streaming.endpointer import Endpointer
 from awaaz.streaming.session import StreamSession
 from awaaz.types import TranscribeOptions
+from tests.conftest import read_fixture_clips
 from tests.jobs.conftest import SecondsEngine, speech_wav
 
 
@@ -66,7 +69,8 @@ def test_each_final_is_decoded_once_and_ahead_of_the_end_of_its_pause() -> None:
     finals = [e for e in events if e["type"] == "final"]
     assert events[-1] == {"type": "end"}
     assert len(finals) >= 4
-    assert engine.beams.count(None) == len(finals)  # final decodes (full beam): one per final
+    final_beam = StreamSettings().stream_final_beam_size
+    assert engine.beams.count(final_beam) == len(finals)  # final decodes (full beam): one per final
     assert [e["type"] for e in events].count("speech_started") == len(finals)
     for final in finals:  # the decode ahead was shown at once, as a partial, before it became the final
         before = events[: events.index(final)]
@@ -204,3 +208,40 @@ def test_a_pause_is_decoded_at_once_even_while_a_partial_is_in_flight() -> None:
             final_starts.add(event["start"])
         elif event["type"] == "partial":
             assert event["start"] not in final_starts, event
+
+
+def _speech_only(audio: np.ndarray) -> np.ndarray:
+    """``audio`` from its first to its last speech frame (Silero VAD)."""
+    speech = np.flatnonzero(speech_probabilities(audio) >= SPEECH)
+    return audio[speech[0] * FRAME : (speech[-1] + 1) * FRAME]
+
+
+def test_after_a_decoded_pause_a_partial_reads_only_the_new_audio() -> None:
+    first, *rest = (_speech_only(decode_audio(clip.path)) for clip in read_fixture_clips()[:4])
+    pause, end = np.zeros(int(0.3 * 16_000), np.float32), np.zeros(int(1.5 * 16_000), np.float32)
+    audio = np.concatenate([first, pause, *rest, end])  # one utterance: the pause is under 0.6 s
+    pcm = (np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes()
+    engine = ListeningEngine()
+    events: list[dict[str, Any]] = []
+    session = StreamSession(
+        engine, TranscribeOptions(), StreamSettings(), LongFormSettings(), 16_000, events.append
+    )
+    worker = threading.Thread(target=session.run)
+    worker.start()
+    for at in range(0, len(pcm), 3200):
+        session.feed(pcm[at : at + 3200])
+        time.sleep(0.02)  # five times real time: partials keep their pace
+    session.stop()
+    worker.join(30)
+    finals = [e for e in events if e["type"] == "final"]
+    assert len(finals) == 1  # the short pause did not end the utterance
+    first_s = first.shape[0] / 16_000
+    # The pause's decode ahead read the first clip (shown as a partial); later partials decoded the
+    # audio after it only, and show it behind that text.
+    ahead = next(e["text"] for e in events if e["type"] == "partial" and e["end"] >= first_s)
+    later = [e for e in events if e["type"] == "partial" and e["end"] > first_s + 2.0]
+    assert later
+    assert all(e["text"].startswith(ahead + " ") for e in later), (ahead, later)
+    utterance_s = finals[0]["end"] - finals[0]["start"]
+    assert min(engine.partials[-len(later) :]) < utterance_s - first_s + 0.5  # the new audio only
+    assert engine.partials[-1] < utterance_s - first_s + 0.5
