@@ -27,6 +27,29 @@ def _speech() -> np.ndarray:
         return np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2")
 
 
+def _play(engine: Any, pcm: bytes, pause_s: float, *, slots: Any = None) -> list[dict[str, Any]]:
+    """Feed ``pcm`` to a session in 0.1 s frames, ``pause_s`` apart, then stop; its events."""
+    events: list[dict[str, Any]] = []
+    session = StreamSession(
+        engine,
+        TranscribeOptions(),
+        StreamSettings(),
+        LongFormSettings(),
+        16_000,
+        events.append,
+        slots=slots,
+    )
+    worker = threading.Thread(target=session.run)
+    worker.start()
+    for at in range(0, len(pcm), 3200):
+        session.feed(pcm[at : at + 3200])
+        time.sleep(pause_s)
+    session.stop()
+    worker.join(30)
+    assert not worker.is_alive()
+    return events
+
+
 def test_the_utterance_a_pause_would_close_is_the_one_it_closes() -> None:
     endpointer = Endpointer(end_silence_s=0.6)
     audio = _speech().astype(np.float32) / 32768
@@ -54,18 +77,8 @@ class CountingEngine(SecondsEngine):
 
 def test_each_final_is_decoded_once_and_ahead_of_the_end_of_its_pause() -> None:
     engine = CountingEngine()
-    events: list[dict[str, Any]] = []
-    session = StreamSession(
-        engine, TranscribeOptions(), StreamSettings(), LongFormSettings(), 16_000, events.append
-    )
-    worker = threading.Thread(target=session.run)
-    worker.start()
-    pcm = _speech().tobytes()
-    for at in range(0, len(pcm), 3200):
-        session.feed(pcm[at : at + 3200])
-        time.sleep(0.002)  # the session drains its inbox now and then, as it does live
-    session.stop()
-    worker.join(30)
+    # The session drains its inbox now and then, as it does live.
+    events = _play(engine, _speech().tobytes(), 0.002)
     finals = [e for e in events if e["type"] == "final"]
     assert events[-1] == {"type": "end"}
     assert len(finals) >= 4
@@ -100,24 +113,7 @@ class BusySlots:
 
 def test_decodes_take_admission_slots_and_a_busy_server_gets_finals_but_no_partials() -> None:
     slots = BusySlots()
-    events: list[dict[str, Any]] = []
-    session = StreamSession(
-        CountingEngine(),
-        TranscribeOptions(),
-        StreamSettings(),
-        LongFormSettings(),
-        16_000,
-        events.append,
-        slots=slots,
-    )
-    worker = threading.Thread(target=session.run)
-    worker.start()
-    pcm = _speech().tobytes()
-    for at in range(0, len(pcm), 3200):
-        session.feed(pcm[at : at + 3200])
-        time.sleep(0.002)
-    session.stop()
-    worker.join(30)
+    events = _play(CountingEngine(), _speech().tobytes(), 0.002, slots=slots)
     kinds = [e["type"] for e in events]
     assert "partial" not in kinds
     assert kinds.count("final") == slots.waited >= 4  # one slot per final, none decoded ahead
@@ -139,24 +135,16 @@ class ListeningEngine(SecondsEngine):
 
 def test_a_partial_that_read_nothing_is_tried_again_soon() -> None:
     engine = ListeningEngine()
-    events: list[dict[str, Any]] = []
     settings = StreamSettings()
-    session = StreamSession(engine, TranscribeOptions(), settings, LongFormSettings(), 16_000, events.append)
-    worker = threading.Thread(target=session.run)
-    worker.start()
-    pcm = _speech().tobytes()
-    for at in range(0, len(pcm), 3200):
-        session.feed(pcm[at : at + 3200])
-        time.sleep(0.01)  # ten times real time: the session keeps up and decodes partials
-    session.stop()
-    worker.join(30)
+    # Ten times real time: the session keeps up and decodes partials.
+    events = _play(engine, _speech().tobytes(), 0.01)
     steps = list(itertools.pairwise(engine.partials))  # a later call on a longer audio: the same utterance
     after_empty = [b - a for a, b in steps if a < 1.0 and b > a]
     after_text = [b - a for a, b in steps if a >= 1.0 and b > a]
     assert len(after_empty) >= 3, engine.partials
     assert statistics.median(after_empty) <= 0.4  # tried again after 0.25 s (in 0.1 s frames), not 0.8 s
     assert after_text, engine.partials
-    assert min(after_text) >= settings.stream_partial_every_s - 1e-6  # one that read words: 0.8 s
+    assert min(after_text) >= settings.stream_partial_every_s - 1e-6  # one that read words: 0.6 s
     assert any(e["type"] == "partial" for e in events)
 
 
@@ -181,19 +169,8 @@ class SlowGuessEngine(SecondsEngine):
 
 def test_a_pause_is_decoded_at_once_even_while_a_partial_is_in_flight() -> None:
     engine = SlowGuessEngine()
-    events: list[dict[str, Any]] = []
-    session = StreamSession(
-        engine, TranscribeOptions(), StreamSettings(), LongFormSettings(), 16_000, events.append
-    )
-    worker = threading.Thread(target=session.run)
-    worker.start()
-    pcm = _speech().tobytes()
-    for at in range(0, len(pcm), 3200):
-        session.feed(pcm[at : at + 3200])
-        time.sleep(0.025)  # four times real time: a 0.3 s partial spans several frames
-    session.stop()
-    worker.join(30)
-    assert not worker.is_alive()
+    # Four times real time: a 0.3 s partial spans several frames.
+    events = _play(engine, _speech().tobytes(), 0.025)
     partials = [(a, b) for kind, a, b in engine.spans if kind == "partial"]
     finals = [a for kind, a, _ in engine.spans if kind == "final"]
     overlapping = [f for f in finals if any(a < f < b for a, b in partials)]
@@ -222,17 +199,7 @@ def test_after_a_decoded_pause_a_partial_reads_only_the_new_audio() -> None:
     audio = np.concatenate([first, pause, *rest, end])  # one utterance: the pause is under 0.6 s
     pcm = (np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes()
     engine = ListeningEngine()
-    events: list[dict[str, Any]] = []
-    session = StreamSession(
-        engine, TranscribeOptions(), StreamSettings(), LongFormSettings(), 16_000, events.append
-    )
-    worker = threading.Thread(target=session.run)
-    worker.start()
-    for at in range(0, len(pcm), 3200):
-        session.feed(pcm[at : at + 3200])
-        time.sleep(0.02)  # five times real time: partials keep their pace
-    session.stop()
-    worker.join(30)
+    events = _play(engine, pcm, 0.02)  # five times real time: partials keep their pace
     finals = [e for e in events if e["type"] == "final"]
     assert len(finals) == 1  # the short pause did not end the utterance
     first_s = first.shape[0] / 16_000
