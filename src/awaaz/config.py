@@ -282,6 +282,12 @@ class PieceSettings(BaseSettings):
     block_s: float = Field(
         60.0, gt=0, description="Audio the VAD looks at in one go; bounds memory, with one carried piece."
     )
+    sentence_pause_s: float = Field(
+        0.8,
+        ge=0,
+        description="A pause at least this long, min_piece_s or more into a piece, ends it there (a "
+        "sentence's end; 0: pieces are cut at their quietest point only).",
+    )
 
 
 class CueSettings(BaseSettings):

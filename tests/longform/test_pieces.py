@@ -103,3 +103,20 @@ def test_silence_gives_no_piece_and_holds_no_growing_buffer() -> None:
     assert planner.samples_seen == 600 * SAMPLE_RATE
     # A 20 s buffer and the VAD's working copies of it (about 6 MB), not ten minutes of audio (38 MB).
     assert peak < 12e6
+
+
+def _piece_ends_s(settings: PieceSettings, audio: Audio) -> list[float]:
+    pieces = PiecePlanner(settings, loud_frames).pieces(_blocks(audio))
+    return [round((p.start + p.audio.shape[0]) / SAMPLE_RATE, 1) for p in pieces]
+
+
+def test_a_sentence_pause_ends_a_piece_before_its_quietest_point() -> None:
+    # Sentences of 4 s with 0.8 s before each, then speech with short 0.2 s gaps: 31 s in all.
+    long_pauses, _ = _bursts([4.0, 4.0, 4.0], pause_s=0.8)
+    short_pauses, _ = _bursts([2.0] * 8, pause_s=0.2)
+    audio = np.concatenate([long_pauses, short_pauses])
+    ends = _piece_ends_s(PieceSettings(sentence_pause_s=0.6, pad_s=0.0), audio)
+    assert ends[:2] == [4.8, 9.6]  # a sentence followed by a long pause is a piece of its own
+    assert all(b - a <= 15.0 for a, b in itertools.pairwise([0.0, *ends]))
+    # Without the rule, a piece runs to its window's quietest point: several sentences in one.
+    assert _piece_ends_s(PieceSettings(sentence_pause_s=0.0, pad_s=0.0), audio)[0] == 9.6
