@@ -17,6 +17,12 @@ memory against duration.
     ``POST /v1/jobs`` and waited for; reports the server's peak RSS (VmHWM), the job's RTF (its running time
     over the audio's duration) and WER.
 
+``python bench/longform.py proxies [--values 0 0.8] [--setting sentence_pause_s]``
+    The tuning proxies, from train data only: the dev clips carved from train (news, prose) and the first
+    120 train news and Common Voice clips, each set joined into one recording and transcribed in process
+    with the piece setting ``--setting`` (of ``AWAAZ_LONGFORM_*``) at each value; reports WER and
+    deletions. Long-form settings are chosen here, never on an eval split.
+
 All print a table and write JSON under ``bench/results/`` with the machine's CPU and ISA.
 """
 
@@ -231,11 +237,60 @@ def jobs(minutes: list[float], work: Path) -> dict[str, Any]:
     return results
 
 
+def proxies(setting: str, values: list[float]) -> dict[str, Any]:
+    """Long-form WER of the train-only proxies for each ``values`` of the piece setting ``setting``."""
+    from awaaz.config import get_settings
+    from awaaz.evaluation.run import evaluate_concatenated
+    from awaaz.models.loading import load_engine
+    from awaaz.train.data import Clip, find_manifests, load_training_clips, split_dev
+
+    settings = get_settings()
+    engine = load_engine(None, settings)
+    train, dev = split_dev(load_training_clips(find_manifests(SHARED_DATA)), seed=0)
+
+    def entries(clips: list[Clip], name: str) -> list[ManifestEntry]:
+        return [ManifestEntry(c.audio, c.duration_s, "", c.text, name, NOA) for c in clips]
+
+    sets = {
+        "dev news": entries([c for c in dev if c.source == "ai4bharat_noa"], "dev news"),
+        "dev prose": entries([c for c in dev if c.source == "ohmvikrant"], "dev prose"),
+        "train news, 120": entries([c for c in train if c.source == "ai4bharat_noa"][:120], "train news"),
+        "train Common Voice, 120": entries(
+            [c for c in train if c.source == "cv_hi_sample"][:120], "train cv"
+        ),
+    }
+    rows: list[dict[str, Any]] = []
+    for value in values:
+        pieces = settings.longform.pieces.model_copy(update={setting: value})
+        longform = settings.longform.model_copy(update={"pieces": pieces})
+        for name, group in sets.items():
+            report = evaluate_concatenated(
+                engine, group, 60.0, longform=longform, workers=settings.replicas(), progress=False
+            )
+            words = report.summary.score.words
+            rows.append(
+                {
+                    "value": value,
+                    "set": name,
+                    "wer": round(report.summary.score.wer, 4),
+                    "deletions": words.deletions,
+                }
+            )
+            print(
+                f"{setting}={value:g}  {name:24} WER {100 * rows[-1]['wer']:6.2f} %  "
+                f"deletions {words.deletions}",
+                flush=True,
+            )
+    return {"setting": setting, "rows": rows}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("what", choices=("accuracy", "memory", "jobs"))
+    parser.add_argument("what", choices=("accuracy", "memory", "jobs", "proxies"))
+    parser.add_argument("--setting", default="sentence_pause_s", help="piece setting (proxies)")
+    parser.add_argument("--values", type=float, nargs="+", default=[0.0, 0.8], help="its values (proxies)")
     parser.add_argument("--split", action="append", help="eval splits (accuracy; default both)")
     parser.add_argument("--minutes", type=float, nargs="+", help="recording lengths (0: whole split)")
     parser.add_argument("--tag", default="latest", help="results file: bench/results/longform-WHAT-TAG.json")
@@ -244,6 +299,8 @@ def main() -> None:
         if args.what == "accuracy":
             splits = args.split or ["eval_news", "eval_stories"]
             body = accuracy(splits, args.minutes or [0.0, 2.0], Path(tmp))
+        elif args.what == "proxies":
+            body = proxies(args.setting, args.values)
         elif args.what == "jobs":
             body = jobs(args.minutes or [10.0, 60.0, 240.0], Path(tmp))
         else:
