@@ -249,7 +249,10 @@ def proxies(setting: str, values: list[float]) -> dict[str, Any]:
     train, dev = split_dev(load_training_clips(find_manifests(SHARED_DATA)), seed=0)
 
     def entries(clips: list[Clip], name: str) -> list[ManifestEntry]:
-        return [ManifestEntry(c.audio, c.duration_s, "", c.text, name, NOA) for c in clips]
+        return [
+            ManifestEntry(c.audio, c.duration_s, "", c.text, name, SHARED_DATA / c.source / "manifest.tsv")
+            for c in clips
+        ]
 
     sets = {
         "dev news": entries([c for c in dev if c.source == "ai4bharat_noa"], "dev news"),

@@ -64,6 +64,7 @@ async def play(url: str, clips: list[tuple[np.ndarray, str]], seconds: float | N
         tuple[float, float, str, float]
     ] = []  # (start, end, reference, speech onset) in the stream
     events: list[tuple[float, dict[str, Any]]] = []  # (stream seconds when received, event)
+    onsets = [speech_onset_s(audio) for audio, _ in clips]  # before the clock starts: VAD is not free
     async with websockets.connect(url, max_size=None) as ws:
         await ws.send(json.dumps({"type": "start", "language": "hi", "sample_rate": RATE}))
         began = time.monotonic()
@@ -73,9 +74,10 @@ async def play(url: str, clips: list[tuple[np.ndarray, str]], seconds: float | N
             index = 0
             while True:
                 audio, text = clips[index % len(clips)]
+                onset = onsets[index % len(clips)]
                 index += 1
                 stream = np.concatenate([audio, np.zeros(int(GAP_S * RATE), dtype=np.float32)])
-                schedule.append((at, at + audio.shape[0] / RATE, text, at + speech_onset_s(audio)))
+                schedule.append((at, at + audio.shape[0] / RATE, text, at + onset))
                 step = int(FRAME_S * RATE)
                 for offset in range(0, stream.shape[0], step):
                     await ws.send(pcm(stream[offset : offset + step]))

@@ -28,11 +28,8 @@ import numpy.typing as npt
 
 from awaaz.audio import Audio
 from awaaz.config import PieceSettings
-from awaaz.longform.vad import FRAME, SPEECH, Probabilities, smoothed, speech_probabilities
+from awaaz.longform.vad import FRAME, SILENCE, SPEECH, Probabilities, smoothed, speech_probabilities
 from awaaz.types import SAMPLE_RATE
-
-SILENCE = 0.35
-"""A frame below this speech probability is part of a pause (the live endpointer's threshold)."""
 
 LATE_BONUS = 0.05
 """Added to the smoothed speech probability of the window's first frame, falling to 0 at its last: of two

@@ -12,6 +12,9 @@ FRAME = 512
 """Samples per VAD frame (32 ms at 16 kHz)."""
 SPEECH = 0.5
 """A frame whose probability reaches this is speech (Silero's own threshold)."""
+SILENCE = 0.35
+"""A frame below this probability is part of a pause (the live endpointer's end of an utterance, a long
+recording's sentence pause)."""
 SMOOTH_FRAMES = 9
 """Frames (about 0.3 s) the speech probability is averaged over to rank cut points."""
 

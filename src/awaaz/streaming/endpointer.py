@@ -9,15 +9,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from awaaz.audio import Audio
-from awaaz.longform.vad import FRAME, SPEECH, speech_probabilities
+from awaaz.longform.vad import FRAME, SILENCE, SPEECH, speech_probabilities
 from awaaz.types import SAMPLE_RATE
 
 PRE_ROLL_FRAMES = 10
 """Frames (0.32 s) kept before the first speech frame, so an utterance's first sound is not clipped."""
 START_FRAMES = 3
 """Speech frames in a row (about 0.1 s) that start an utterance; shorter blips are ignored."""
-SILENCE = 0.35
-"""A frame below this probability counts towards the pause that ends an utterance."""
 KEPT_TAIL_S = 0.2
 """Trailing silence kept at the end of an utterance closed by a pause."""
 

@@ -16,8 +16,8 @@ waits for a partial still in flight: on the 2-core machine a partial of a 12 s u
 which the final used to wait for at the start of every pause. A greedy step costs about what a beam step
 does on this CPU, so a partial is cut short where it can: once a pause inside the utterance has been
 decoded ahead (and speech went on), a partial decodes only the audio after that pause and shows it behind
-the text read up to it. A partial that comes back after its
-utterance's final is dropped: events keep their order (partials of an utterance, then its final).
+the text read up to it. A partial that comes back after its utterance's final is dropped: events keep
+their order (partials of an utterance, then its final).
 """
 
 from __future__ import annotations
@@ -106,9 +106,8 @@ class StreamSession:
         self._partial_start_s: float | None = None
         self._announced: float | None = None
         self._ahead: tuple[float, int, CompletedTranscription] | None = None
-        """A final decoded ahead: (start, samples, result)."""
-        self._read: tuple[float, int, str] | None = None
-        """The open utterance as far as a pause's decode read it: (start, samples, text)."""
+        """A final decoded ahead: (start, samples, result), kept until the utterance's final. If speech
+        went on after that pause, partials decode only the audio after it."""
         self._emitting = threading.Lock()
         """Held while an event is checked and emitted (the session's thread and the partials' thread)."""
         self._finished_start_s = -math.inf
@@ -237,7 +236,6 @@ class StreamSession:
         result = self._decode_final(closing, wait=False)
         if result is not None:
             self._ahead = (*key, result)
-            self._read = (*key, result.text)
             self._send_partial(closing, at, result.text)
 
     def _start_partial(self) -> None:
@@ -254,12 +252,12 @@ class StreamSession:
     def _known_part(self, utterance: Utterance) -> tuple[int, str]:
         """How much of ``utterance`` a pause's decode ahead already read (samples, its text), if the new
         audio since then is long enough to read on its own; else (0, "")."""
-        read = self._read
-        if read is None or read[0] != utterance.start_s:
+        ahead = self._ahead  # kept until the utterance's final, though speech went on after its pause
+        if ahead is None or ahead[0] != utterance.start_s:
             return 0, ""
-        if utterance.audio.shape[0] - read[1] < MIN_NEW_AUDIO_S * SAMPLE_RATE:
+        if utterance.audio.shape[0] - ahead[1] < MIN_NEW_AUDIO_S * SAMPLE_RATE:
             return 0, ""
-        return read[1], read[2]
+        return ahead[1], ahead[2].text
 
     def _partial(self, utterance: Utterance, at: float, release: Callable[[], object]) -> None:
         """Decode a guess at ``utterance`` (started at ``at`` seconds of audio) and send it. Only the audio
