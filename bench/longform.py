@@ -268,7 +268,7 @@ def proxies(setting: str, values: list[float]) -> dict[str, Any]:
         longform = settings.longform.model_copy(update={"pieces": pieces})
         for name, group in sets.items():
             report = evaluate_concatenated(
-                engine, group, 60.0, longform=longform, workers=settings.replicas(), progress=False
+                engine, group, 60.0, longform=longform, workers=engine.placement.replicas, progress=False
             )
             words = report.summary.score.words
             rows.append(

@@ -21,8 +21,11 @@ from tests.engines.tiny_nemo import TinyWeights, build_model_dir
 
 def pytest_configure(config: pytest.Config) -> None:  # noqa: ARG001
     """Jobs (and their SQLite database) of every app a test starts go to a private folder, never to the
-    user's data directory."""
+    user's data directory; engines get the fixed per-core thread layout."""
     os.environ.setdefault("AWAAZ_DATA_DIR", tempfile.mkdtemp(prefix="awaaz-test-data-"))
+    # One single-thread replica per core, as on every machine: tests that build engines in their own model
+    # folders would otherwise time the layouts each time. tests/engines/test_layout.py tests the measuring.
+    os.environ.setdefault("AWAAZ_CPU_LAYOUT", "per-core")
 
 
 REPO = Path(__file__).resolve().parents[1]

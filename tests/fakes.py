@@ -7,6 +7,7 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from awaaz.audio import Audio
+from awaaz.engines.base import Placement
 from awaaz.types import SAMPLE_RATE, Segment, TranscribeOptions, Transcription, TranscriptionInfo
 
 
@@ -18,6 +19,8 @@ class FakeEngine:
     """
 
     model_id: str = "fake"
+    placement: Placement = Placement(replicas=2)
+    """Two pieces of a long recording at a time, as on the 2-core machines the suite runs on."""
     closed: bool = False
 
     def answer(self, audio: Audio, options: TranscribeOptions) -> Iterable[Segment]:  # noqa: ARG002

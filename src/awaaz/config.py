@@ -109,8 +109,14 @@ class RuntimeSettings(BaseSettings):
     num_workers: int = Field(
         0,
         ge=0,
-        description="Model replicas that run model calls in parallel (CTranslate2 workers; 0: one per CPU "
-        "core on cpu, at most max_inflight; 1 on a GPU).",
+        description="Model replicas that run model calls in parallel (CTranslate2 workers; 0: chosen by "
+        "cpu_layout on cpu, at most max_inflight; 1 on a GPU).",
+    )
+    cpu_layout: Literal["measure", "per-core"] = Field(
+        "measure",
+        description="How replicas x threads are chosen on cpu when num_workers and cpu_threads are 0: "
+        "'measure' times each layout that uses every core once per machine and model (a few seconds at "
+        "the first start, then cached beside the models); 'per-core' is one single-thread replica per core.",
     )
 
 
@@ -514,9 +520,10 @@ class Settings(BaseModel):
         return self.model_copy(update={"lm": self.lm.model_copy(update={"model": model})})
 
     def replicas(self) -> int:
-        """Model replicas (``num_workers``, resolved): on CPU one per core by default, so that concurrent
+        """Model replicas (``num_workers``, resolved) by rule: on CPU one per core, so that concurrent
         requests decode in parallel, each replica on its own core (on 2 cores 1.9-2.9x the throughput of one
-        two-thread replica at 4 concurrent requests: docs/PERFORMANCE.md)."""
+        two-thread replica at 4 concurrent requests: docs/PERFORMANCE.md). Where :meth:`measures_layout`,
+        the engine factory times the layouts instead (:mod:`awaaz.engines.layout`)."""
         if self.runtime.num_workers:
             return self.runtime.num_workers
         if self.runtime.device != "cpu":
@@ -527,9 +534,21 @@ class Settings(BaseModel):
         """CPU threads of each replica (``cpu_threads``, resolved)."""
         return self.runtime.cpu_threads or max(1, cpu_cores() // self.replicas())
 
-    def batch_size(self) -> int:
-        """Most calls in one batch (``batch_max_size``, resolved): the in-flight requests per replica."""
-        return self.batching.max_size or max(1, -(-self.limits.max_inflight // self.replicas()))
+    def batch_size(self, replicas: int | None = None) -> int:
+        """Most calls in one batch (``batch_max_size``, resolved): the in-flight requests per replica
+        (``replicas``: the engine's, where measured; default: :meth:`replicas`)."""
+        per = replicas or self.replicas()
+        return self.batching.max_size or max(1, -(-self.limits.max_inflight // per))
+
+    def measures_layout(self) -> bool:
+        """True when the CPU layout is to be measured rather than derived (``cpu_layout``, no override)."""
+        runtime = self.runtime
+        return (
+            runtime.device == "cpu"
+            and runtime.cpu_layout == "measure"
+            and not runtime.num_workers
+            and not runtime.cpu_threads
+        )
 
 
 ENV_GROUPS: tuple[type[BaseSettings], ...] = (

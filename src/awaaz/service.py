@@ -93,7 +93,7 @@ class TranscriptionService:
                 self.longform,
                 duration_hint=declared,
                 should_stop=should_stop,
-                workers=self.settings.replicas(),
+                workers=engine.placement.replicas,
             )
             segments = []
             for produced in transcription.segments:

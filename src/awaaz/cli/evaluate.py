@@ -80,7 +80,7 @@ def eval_command(
         settings = get_settings() if lm is None else get_settings().with_lm(lm)
         engine = loading.load_engine(model, settings)
         options = TranscribeOptions(language=language)
-        longform, workers = settings.longform, settings.replicas()
+        longform, workers = settings.longform, engine.placement.replicas
         try:
             if clips:
                 reports.append(

@@ -52,6 +52,8 @@ class Engine(Protocol):
     """
 
     model_id: str
+    placement: Placement
+    """Where its model calls run; ``placement.replicas`` transcriptions decode in parallel at full speed."""
 
     def transcribe(self, audio: Audio, options: TranscribeOptions) -> Transcription:
         """Start transcribing 16 kHz mono float32 ``audio``; segments are produced lazily."""

@@ -6,26 +6,39 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from awaaz.config import Settings
+from awaaz.config import Settings, cpu_cores
 from awaaz.engines.base import ENGINE_NAMES, Engine, EngineName, Placement
+from awaaz.engines.layout import tuned_layout
 from awaaz.errors import ModelLoadError
 
 if TYPE_CHECKING:  # each engine's library is imported only when a model of that engine loads
     from awaaz.engines.whisper_ct2 import WhisperGuards
 
 
-def placement(settings: Settings, compute_type: str | None = None) -> Placement:
+def placement(settings: Settings, compute_type: str | None = None, path: Path | None = None) -> Placement:
     """Where model calls run, from the runtime, limit and batching settings.
 
     ``compute_type`` overrides ``settings.runtime.compute_type`` (a model registered by ``awaaz models
-    quantize`` brings its own).
+    quantize`` brings its own). With ``path`` (a CTranslate2 model) and ``settings.measures_layout()``,
+    replicas x threads are the layout measured fastest on this machine (:mod:`awaaz.engines.layout`).
     """
+    compute_type = compute_type or settings.runtime.compute_type
+    replicas, threads = settings.replicas(), settings.threads_per_replica()
+    if path is not None and settings.measures_layout():
+        layout = tuned_layout(
+            path,
+            compute_type,
+            cpu_cores(),
+            settings.limits.max_inflight,
+            settings.models.model_dir,
+        )
+        replicas, threads = layout.replicas, layout.threads
     return Placement(
         device=settings.runtime.device,
-        compute_type=compute_type or settings.runtime.compute_type,
-        cpu_threads=settings.threads_per_replica(),
-        replicas=settings.replicas(),
-        batch_size=settings.batch_size(),
+        compute_type=compute_type,
+        cpu_threads=threads,
+        replicas=replicas,
+        batch_size=settings.batch_size(replicas),
         batch_wait_s=settings.batching.wait_ms / 1000,
     )
 
@@ -44,8 +57,8 @@ def build_engine(
     ``compute_type`` is the model's own (CTranslate2 engines; ONNX models carry their quantization in the
     file). ``guards`` replaces the Whisper engine's own guard defaults (guard measurements).
     """
-    where = placement(settings, compute_type)
     if engine == EngineName.WHISPER_CT2:
+        where = placement(settings, compute_type, path)
         from awaaz.engines.whisper_ct2 import WhisperCT2Engine
 
         return WhisperCT2Engine(
