@@ -55,22 +55,38 @@ def test_encoder_layers_need_decoder_mode_on_trimmed_windows(
     assert not out.exists()
 
 
-def test_a_pruned_base_model_is_refused(tmp_path: Path, default_model_path: Path) -> None:
+class _StoppedError(Exception):
+    pass
+
+
+def test_a_pruned_base_model_trains_with_its_full_vocabulary_restored(
+    tmp_path: Path, default_model_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from awaaz.modeltools.prune import prune_vocabulary
+    from awaaz.whisper.scope import VocabularyScope
 
     pruned = tmp_path / "pruned"
     prune_vocabulary(default_model_path, pruned)
+    bases: list[Path] = []
+
+    def spy(_self: object, base_dir: Path, *_args: object, **_kwargs: object) -> None:
+        bases.append(base_dir)
+        raise _StoppedError
+
+    monkeypatch.setattr("awaaz.train.loop.Trainer.__init__", spy)
+    monkeypatch.setattr("awaaz.train.features.precompute_encoder_outputs", lambda *_a, **_k: 0)
     out = tmp_path / "run"
     result = CliRunner().invoke(
-        app, ["train", str(FIXTURE_MANIFEST), "--out", str(out), "--base-model", str(pruned)]
+        app,
+        [
+            *("train", str(FIXTURE_MANIFEST), "--out", str(out), "--base-model", str(pruned)),
+            *("--cache-dir", str(tmp_path / "cache")),
+        ],
     )
-    assert result.exit_code == 2
-    assert "pruned vocabulary" in " ".join(result.output.replace("│", " ").split())
-    assert not out.exists()
-
-
-class _StoppedError(Exception):
-    pass
+    assert isinstance(result.exception, _StoppedError), result.output
+    assert bases == [out / "pruned-full-vocabulary"]
+    assert VocabularyScope.read(bases[0]) is None
+    assert (bases[0] / "model.bin").read_bytes() != (pruned / "model.bin").read_bytes()
 
 
 @pytest.mark.parametrize(("extra", "dev_seed"), [([], 0), (["--seed", "3"], 0), (["--dev-seed", "2"], 2)])

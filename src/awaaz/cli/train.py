@@ -108,6 +108,19 @@ def train_command(
         bool,
         typer.Option(help="Train and score on the engine's trimmed encoder windows (AWAAZ_TRIM_WINDOWS)."),
     ] = True,
+    join_clips: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Also train on this many examples of 2-3 train clips of one source played back to back "
+            "(a change of speaker inside a window, as long recordings cut into pieces have); dev then "
+            "scores joined dev clips too.",
+        ),
+    ] = 0,
+    join_max_s: Annotated[float, typer.Option(min=2.0, max=30.0, help="Longest joined example.")] = 15.0,
+    join_sources: Annotated[
+        str, typer.Option(help="Comma-separated sources (manifest folders) whose clips are joined.")
+    ] = "ai4bharat_noa,ohmvikrant,cv_hi_sample",
 ) -> None:
     """Fine-tune, pick the checkpoint with the best dev WER, and export it as CTranslate2 int8."""
     from awaaz.train.data import expand_manifests
@@ -132,26 +145,25 @@ def train_command(
     per_source = _source_speeds(source_speed or [], {f.parent.name for f in files})  # a clip's source
     _require_train_extra()
     from awaaz.train.augment import with_speed_copies
-    from awaaz.train.data import load_training_clips, split_dev
+    from awaaz.train.data import joined_examples, load_training_clips, split_dev
     from awaaz.train.features import EncoderCache, precompute_encoder_outputs
     from awaaz.train.loop import TrainConfig, Trainer, uses_cached_encoder
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    if base_model is None:
-        from awaaz.config import get_settings
-        from awaaz.models.default import prepare_base_model
-
-        base_model = prepare_base_model(get_settings().models.model_dir)
+    from awaaz.config import get_settings
+    from awaaz.models.default import prepare_base_model
     from awaaz.whisper.scope import VocabularyScope
 
-    if VocabularyScope.read(base_model) is not None:
-        raise typer.BadParameter(
-            f"{base_model} has a pruned vocabulary; train from the full model it was pruned from "
-            "(its embeddings of the other tokens are gone), then prune the result.",
-            param_hint="--base-model",
-        )
+    if base_model is None:
+        base_model = prepare_base_model(get_settings().models.model_dir)
+    elif VocabularyScope.read(base_model) is not None:
+        base_model = _restored(base_model, prepare_base_model(get_settings().models.model_dir), out)
     clips = load_training_clips(files)
     train, dev = split_dev(clips, fraction=dev_fraction, seed=dev_seed)
+    if join_clips:
+        sources = [source for source in join_sources.split(",") if source]
+        dev = [*dev, *joined_examples(dev, len(dev) // 3, join_max_s, dev_seed, sources)]
+        train = [*train, *joined_examples(train, join_clips, join_max_s, seed, sources)]
     train = with_speed_copies(train, factors, per_source)  # dev stays as recorded
     typer.echo(f"{len(train)} training clips, {len(dev)} dev clips from {len(files)} manifests", err=True)
     config = TrainConfig(
@@ -191,6 +203,25 @@ def train_command(
     summary = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(result).items() if k != "history"}
     (out / "result.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     typer.echo(json.dumps(summary, indent=2))
+
+
+def _restored(pruned: Path, full: Path, out: Path) -> Path:
+    """A pruned ``--base-model`` with its full vocabulary back (from whisper-base), in the run folder."""
+    from awaaz.modeltools.unprune import restore_vocabulary
+
+    target = out / f"{pruned.name}-full-vocabulary"  # also names its encoder cache
+    try:
+        restore_vocabulary(pruned, full, target)
+    except ValueError as exc:
+        raise typer.BadParameter(
+            f"{exc} A pruned model trains from the full model it was pruned from.", param_hint="--base-model"
+        ) from exc
+    typer.echo(
+        f"{pruned} is pruned: training from it with whisper-base's full vocabulary ({target}); "
+        "prune the result (`awaaz models prune`) as before.",
+        err=True,
+    )
+    return target
 
 
 def _speed_factors(text: str, hint: str) -> list[float]:

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from awaaz.models.catalog import ModelCatalog
 
 
-def _quantize_rows(weight: npt.NDArray[np.float32]) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.float32]]:
+def quantize_rows(weight: npt.NDArray[np.float32]) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.float32]]:
     """CTranslate2's int8 quantisation: one scale per output row, ``127 / max|row|``."""
     amax = np.abs(weight).reshape(weight.shape[0], -1).max(axis=1)
     amax[amax == 0] = 127.0
@@ -122,7 +122,7 @@ def average_ct2_models(sources: Sequence[tuple[Path, float]], target: Path) -> A
         if scale is None:
             variables[name] = mean.astype(array.dtype)
         else:
-            variables[name], row_scales = _quantize_rows(mean)
+            variables[name], row_scales = quantize_rows(mean)
             variables[scale] = row_scales.astype(first.variables[scale].dtype)
     out = CT2Model(
         name=first.name,

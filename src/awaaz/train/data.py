@@ -11,7 +11,7 @@ import hashlib
 import random
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from awaaz.evaluation.manifest import read_manifest as read_entries
@@ -37,12 +37,65 @@ class Clip:
     """Machine-made speech (manifest speaker ``synthetic:...``): trained on, never held out for dev."""
     speed: float = 1.0
     """Speed perturbation factor applied when the audio is loaded (see :mod:`awaaz.train.augment`)."""
+    joined: tuple[Clip, ...] = ()
+    """The recorded clips this example plays back to back (:func:`join_clips`); ``text`` and
+    ``duration_s`` are then those of the whole example, ``audio`` its first clip's."""
 
     @property
     def key(self) -> str:
-        """A stable id for caching: sha1 of the absolute audio path (and the speed, when not 1)."""
-        name = str(self.audio.resolve()) + (f"@{self.speed:g}" if self.speed != 1.0 else "")
+        """A stable id for caching: sha1 of the absolute audio paths (and the speed, when not 1)."""
+        name = "+".join(str(part.audio.resolve()) for part in self.parts)
+        name += f"@{self.speed:g}" if self.speed != 1.0 else ""
         return hashlib.sha1(name.encode("utf-8")).hexdigest()[:16]
+
+    @property
+    def parts(self) -> tuple[Clip, ...]:
+        """The recorded clips of this example, in order: itself alone, or the clips it joins."""
+        return self.joined or (self,)
+
+
+def join_clips(clips: Sequence[Clip]) -> Clip:
+    """One training example of ``clips`` played back to back, as a long recording cut into pieces gives
+    the model: a change of speaker or room inside a window, which no single clip shows."""
+    if len(clips) < 2 or any(c.joined or c.speed != 1.0 for c in clips):
+        raise ValueError("join two or more recorded clips (not joined, not speed copies)")
+    return replace(
+        clips[0],
+        text=" ".join(c.text for c in clips),
+        duration_s=sum(c.duration_s for c in clips),
+        joined=tuple(clips),
+    )
+
+
+def joined_examples(
+    clips: Sequence[Clip], count: int, max_duration_s: float, seed: int, sources: Iterable[str]
+) -> list[Clip]:
+    """``count`` examples of two or three clips of one source, from different groups (other broadcasts,
+    speakers or sentences), at most ``max_duration_s`` long, drawn with ``seed``. Clips of ``sources`` only
+    (read speech and news: digits and isolated words never run into each other in a recording)."""
+    wanted = set(sources)
+    by_source: dict[str, list[Clip]] = defaultdict(list)
+    for clip in clips:
+        if clip.source in wanted and not clip.synthetic and not clip.joined and clip.speed == 1.0:
+            by_source[clip.source].append(clip)
+    pool = [source for source in sorted(by_source) if len(by_source[source]) >= 2]
+    if count <= 0 or not pool:
+        return []
+    rng = random.Random(f"join:{seed}")
+    weights = [len(by_source[source]) for source in pool]
+    examples: list[Clip] = []
+    for _ in range(count * 20):  # draws that do not fit are retried, within bounds
+        if len(examples) == count:
+            break
+        candidates = by_source[rng.choices(pool, weights)[0]]
+        parts = [rng.choice(candidates)]
+        for _ in range(rng.choice((1, 1, 2))):
+            other = rng.choice(candidates)
+            if other.group not in {p.group for p in parts}:
+                parts.append(other)
+        if len(parts) >= 2 and sum(p.duration_s for p in parts) <= max_duration_s:
+            examples.append(join_clips(parts))
+    return examples
 
 
 def _group_of(source: str, audio_rel: str, speaker: str, text: str) -> str:

@@ -163,6 +163,17 @@ class _Encoder:
         end = min(round(min(duration_s, 30.0) / TIMESTAMP_STEP_S), 1500)
         return [t.sot, t.lang, t.transcribe, t.timestamp_begin, *text_ids, t.timestamp_begin + end, t.eot], 2
 
+    def segmented(self, segments: Sequence[tuple[list[int], float]]) -> tuple[list[int], int]:
+        """A timestamp-mode sequence of several segments, each (text ids, end in seconds), the next
+        starting where the last ended: a joined example's clips (:func:`awaaz.train.data.join_clips`)."""
+        t = self.t
+        sequence, start = [t.sot, t.lang, t.transcribe], 0
+        for ids, end_s in segments:
+            end = min(round(min(end_s, 30.0) / TIMESTAMP_STEP_S), 1500)
+            sequence += [t.timestamp_begin + start, *ids, t.timestamp_begin + end]
+            start = end
+        return [*sequence, t.eot], 2
+
     def decode(self, ids: Sequence[int]) -> str:
         text = [i for i in ids if i < self.t.eot]
         return str(self.tokenizer.decode(text)).strip()
@@ -314,9 +325,11 @@ class Trainer:
 
         seqs, prompt_lengths = [], []
         for clip, ids in zip(clips, text_ids, strict=True):
-            seq, given = self.tokens.sequence(
-                ids, clip.duration_s, rng.random() < self.config.timestamp_fraction
-            )
+            with_timestamps = rng.random() < self.config.timestamp_fraction
+            if with_timestamps and clip.joined:
+                seq, given = self.tokens.segmented(self._segments(clip))
+            else:
+                seq, given = self.tokens.sequence(ids, clip.duration_s, with_timestamps)
             seqs.append(seq[: self.config.max_label_tokens + 1])
             prompt_lengths.append(given)
         width = max(len(s) for s in seqs) - 1
@@ -343,6 +356,14 @@ class Trainer:
             mels = np.stack([log_mel(load_clip_audio(c), trim=False) for c in clips])
             batch["input_features"] = torch.from_numpy(mels)
         return batch
+
+    def _segments(self, clip: Clip) -> list[tuple[list[int], float]]:
+        """A joined example's segments: each clip's text ids and where it ends (at the example's speed)."""
+        segments, end = [], 0.0
+        for part in clip.parts:
+            end += part.duration_s / clip.speed
+            segments.append((self.tokens.text_ids(part.text), end))
+        return segments
 
     def _loss(self, model: Any, batch: dict[str, Any]) -> Any:
         import torch
