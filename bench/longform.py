@@ -17,11 +17,12 @@ memory against duration.
     ``POST /v1/jobs`` and waited for; reports the server's peak RSS (VmHWM), the job's RTF (its running time
     over the audio's duration) and WER.
 
-``python bench/longform.py proxies [--values 0 0.8] [--setting sentence_pause_s]``
+``python bench/longform.py proxies [--values 0 0.8] [--setting sentence_pause_s] [--model M]``
     The tuning proxies, from train data only: the dev clips carved from train (news, prose) and the first
     120 train news and Common Voice clips, each set joined into one recording and transcribed in process
     with the piece setting ``--setting`` (of ``AWAAZ_LONGFORM_*``) at each value; reports WER and
-    deletions. Long-form settings are chosen here, never on an eval split.
+    deletions, and the 99 dev clips one by one. Long-form settings and models are chosen here, never on
+    an eval split.
 
 All print a table and write JSON under ``bench/results/`` with the machine's CPU and ISA.
 """
@@ -237,15 +238,16 @@ def jobs(minutes: list[float], work: Path) -> dict[str, Any]:
     return results
 
 
-def proxies(setting: str, values: list[float]) -> dict[str, Any]:
-    """Long-form WER of the train-only proxies for each ``values`` of the piece setting ``setting``."""
+def proxies(setting: str, values: list[float], model: str | None = None) -> dict[str, Any]:
+    """Long-form WER of the train-only proxies for each ``values`` of the piece setting ``setting``, and
+    the 99 dev clips one by one (what a model change must not make worse); ``model``: default model."""
     from awaaz.config import get_settings
-    from awaaz.evaluation.run import evaluate_concatenated
+    from awaaz.evaluation.run import evaluate, evaluate_concatenated
     from awaaz.models.loading import load_engine
     from awaaz.train.data import Clip, find_manifests, load_training_clips, split_dev
 
     settings = get_settings()
-    engine = load_engine(None, settings)
+    engine = load_engine(model, settings)
     train, dev = split_dev(load_training_clips(find_manifests(SHARED_DATA)), seed=0)
 
     def entries(clips: list[Clip], name: str) -> list[ManifestEntry]:
@@ -263,6 +265,17 @@ def proxies(setting: str, values: list[float]) -> dict[str, Any]:
         ),
     }
     rows: list[dict[str, Any]] = []
+    clips = evaluate(engine, entries(dev, "dev"), longform=settings.longform, progress=False)
+    score = clips.summary.score
+    rows.append(
+        {
+            "value": None,
+            "set": "dev, clip by clip",
+            "wer": round(score.wer, 4),
+            "deletions": score.words.deletions,
+        }
+    )
+    print(f"dev, {len(dev)} clips one by one: WER {100 * score.wer:6.2f} %", flush=True)
     for value in values:
         pieces = settings.longform.pieces.model_copy(update={setting: value})
         longform = settings.longform.model_copy(update={"pieces": pieces})
@@ -297,13 +310,14 @@ def main() -> None:
     parser.add_argument("--split", action="append", help="eval splits (accuracy; default both)")
     parser.add_argument("--minutes", type=float, nargs="+", help="recording lengths (0: whole split)")
     parser.add_argument("--tag", default="latest", help="results file: bench/results/longform-WHAT-TAG.json")
+    parser.add_argument("--model", help="model id or CTranslate2 directory (proxies; default: the default)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="awaaz-longform-") as tmp:
         if args.what == "accuracy":
             splits = args.split or ["eval_news", "eval_stories"]
             body = accuracy(splits, args.minutes or [0.0, 2.0], Path(tmp))
         elif args.what == "proxies":
-            body = proxies(args.setting, args.values)
+            body = proxies(args.setting, args.values, args.model)
         elif args.what == "jobs":
             body = jobs(args.minutes or [10.0, 60.0, 240.0], Path(tmp))
         else:
