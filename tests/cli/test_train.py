@@ -59,6 +59,30 @@ class _StoppedError(Exception):
     pass
 
 
+def test_a_model_with_a_hindi_vocabulary_of_its_own_trains_as_it_is(
+    tmp_path: Path, default_model_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from awaaz.whisper.scope import VocabularyScope
+
+    own = tmp_path / "own"
+    shutil.copytree(default_model_path, own)
+    VocabularyScope("hi", 51865, 51865, 50257, own_vocabulary=True).write(own)
+    bases: list[Path] = []
+
+    def spy(_self: object, base_dir: Path, *_args: object, **_kwargs: object) -> None:
+        bases.append(base_dir)
+        raise _StoppedError
+
+    monkeypatch.setattr("awaaz.train.loop.Trainer.__init__", spy)
+    monkeypatch.setattr("awaaz.train.features.precompute_encoder_outputs", lambda *_a, **_k: 0)
+    args = ["train", str(FIXTURE_MANIFEST), "--out", str(tmp_path / "run"), "--base-model", str(own)]
+    result = CliRunner().invoke(app, [*args, "--cache-dir", str(tmp_path / "cache")])
+    assert isinstance(result.exception, _StoppedError), result.output
+    assert bases == [own]
+
+
 def test_a_pruned_base_model_trains_with_its_full_vocabulary_restored(
     tmp_path: Path, default_model_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

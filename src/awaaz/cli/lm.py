@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from awaaz.cli.common import text_lines
+
 lm_app = typer.Typer(help="Build and inspect n-gram language models for n-best rescoring.")
-
-
-def _lines(sources: list[Path], hold_out_dev: bool) -> Iterator[str]:
-    from awaaz.train.data import expand_manifests, read_manifest, split_dev
-
-    for source in sources:
-        manifests = expand_manifests([source]) if source.is_dir() or source.suffix == ".tsv" else []
-        if manifests:
-            clips = [clip for manifest in manifests for clip in read_manifest(manifest)]
-            if hold_out_dev:
-                clips, _ = split_dev(clips)  # awaaz train's default dev carve-out
-            yield from (clip.text for clip in clips)
-        elif source.is_file():
-            with source.open(encoding="utf-8") as handle:
-                yield from handle
-        else:
-            raise typer.BadParameter(f"{source} is neither a text file nor a manifest", param_hint="SOURCE")
 
 
 @lm_app.command("build")
@@ -52,7 +36,7 @@ def build_command(
     from awaaz.lm.ngram import build, sentences_from
 
     names = ", ".join(str(s) for s in sources)
-    lm = build(sentences_from(_lines(sources, hold_out_dev)), order=order, source=names)
+    lm = build(sentences_from(text_lines(sources, hold_out_dev)), order=order, source=names)
     out.parent.mkdir(parents=True, exist_ok=True)
     lm.save(out)
     if arpa is not None:
@@ -78,7 +62,7 @@ def perplexity_command(
     except LanguageModelError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc
-    typer.echo(f"perplexity {lm.perplexity(_lines(sources, hold_out_dev)):.1f}")
+    typer.echo(f"perplexity {lm.perplexity(text_lines(sources, hold_out_dev)):.1f}")
 
 
 @lm_app.command("tune")

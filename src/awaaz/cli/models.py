@@ -201,6 +201,42 @@ def models_prune(
     )
 
 
+@models_app.command("retokenize")
+def models_retokenize(
+    model: Annotated[str, typer.Argument(help="The Hindi Whisper model to give a Hindi vocabulary.")],
+    sources: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Text files (one sentence a line), manifest.tsv files or folders of */manifest.tsv (their "
+            "split=train transcripts, less awaaz train's dev clips) to learn the vocabulary from.",
+            metavar="SOURCE",
+            show_default=False,
+        ),
+    ],
+    size: Annotated[int, typer.Option(min=300, help="Text tokens of the new vocabulary.")] = 4000,
+    new_id: Annotated[
+        str | None, typer.Option("--id", help="Id of the new model (default MODEL-hvNk).")
+    ] = None,
+    replace: Annotated[bool, typer.Option(help="Replace a model registered under the same id.")] = False,
+) -> None:
+    """Register a copy of a Hindi Whisper model with a vocabulary trained on Hindi text: about 1.7 decoder
+    steps a word instead of 5.2. Its new token embeddings start from the old tokens that spell them; train
+    it (`awaaz train --base-model`) before serving it."""
+    from awaaz.cli.common import text_lines
+    from awaaz.modeltools.retokenize import retokenize_registered
+
+    texts = list(text_lines(sources, hold_out_dev=True))
+    entry, made = _on_catalog(
+        lambda catalog: retokenize_registered(
+            catalog, model, texts, size=size, new_id=new_id, replace=replace
+        )
+    )
+    typer.echo(
+        f"{entry.id}: {made.text_tokens} text tokens (from {made.source_text_tokens}), "
+        f"{made.special_tokens} special and timestamp tokens kept; train it before serving it"
+    )
+
+
 @models_app.command("average")
 def models_average(
     models: Annotated[

@@ -156,7 +156,7 @@ def train_command(
 
     if base_model is None:
         base_model = prepare_base_model(get_settings().models.model_dir)
-    elif VocabularyScope.read(base_model) is not None:
+    elif (scope := VocabularyScope.read(base_model)) is not None and not scope.own_vocabulary:
         base_model = _restored(base_model, prepare_base_model(get_settings().models.model_dir), out)
     clips = load_training_clips(files)
     train, dev = split_dev(clips, fraction=dev_fraction, seed=dev_seed)

@@ -28,7 +28,7 @@ from __future__ import annotations
 import copy
 import json
 import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +38,7 @@ from awaaz.errors import InvalidParameterError, ModelError
 from awaaz.models.integrity import publish_directory
 from awaaz.models.registry import RegisteredModel, validate_model_id
 from awaaz.whisper.ct2_file import read_ct2_model, read_vocabulary, write_ct2_model
-from awaaz.whisper.scope import SCOPE_FILE, VocabularyScope, kept_token_ids
+from awaaz.whisper.scope import VocabularyScope, kept_token_ids
 from awaaz.whisper.tokens import EOT
 
 if TYPE_CHECKING:
@@ -125,7 +125,7 @@ def prune_vocabulary(source: Path, target: Path, language: str = "hi") -> Vocabu
         kept_tokens=len(kept),
         kept_text_tokens=text_count,
     )
-    (target / SCOPE_FILE).write_text(json.dumps(asdict(scope), indent=2) + "\n", encoding="utf-8")
+    scope.write(target)
     return scope
 
 

@@ -32,6 +32,7 @@ from awaaz.train.encoder import encode_trimmed, freeze_encoder_below, spec_augme
 from awaaz.train.features import EncoderCache, log_mel
 from awaaz.train.hf import export_ct2, load_hf_from_ct2, save_hf
 from awaaz.train.scoring import corpus_error_rates
+from awaaz.whisper.scope import VocabularyScope
 from awaaz.whisper.tokens import EOT, NO_TIMESTAMPS, SOT, TRANSCRIBE, language_token
 
 log = logging.getLogger(__name__)
@@ -550,6 +551,9 @@ class Trainer:
         ct2_dir = export_ct2(
             final, tokenizer, self.run_dir / "ct2-int8", quantization="int8", reference_ct2_dir=self.base_dir
         )
+        scope = VocabularyScope.read(self.base_dir)
+        if scope is not None and scope.own_vocabulary:  # a Hindi vocabulary stays Hindi-only when served
+            scope.write(ct2_dir)
         history = [json.loads(line) for line in self._log_path.read_text(encoding="utf-8").splitlines()]
         return TrainResult(
             best_step=best[2],

@@ -1,4 +1,5 @@
-"""What a model whose vocabulary was pruned to one language can write (see :mod:`awaaz.modeltools.prune`).
+"""What a model whose vocabulary was pruned to one language (:mod:`awaaz.modeltools.prune`), or replaced
+by one trained for it (:mod:`awaaz.modeltools.retokenize`), can write.
 
 The pruned model records its scope in :data:`SCOPE_FILE`; engines refuse other languages and translation
 with it rather than decode from a vocabulary that cannot spell them.
@@ -7,7 +8,7 @@ with it rather than decode from a vocabulary that cannot spell them.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from awaaz.errors import ModelLoadError
@@ -26,6 +27,16 @@ class VocabularyScope:
     source_tokens: int
     kept_tokens: int
     kept_text_tokens: int
+    own_vocabulary: bool = False
+    """True for a vocabulary trained for the language (:mod:`awaaz.modeltools.retokenize`) rather than cut
+    out of Whisper's: the model trains as it is, with nothing to restore."""
+
+    def write(self, model_dir: Path) -> None:
+        """Record this scope in ``model_dir`` (a pruned model's file has no ``own_vocabulary`` key)."""
+        data = asdict(self)
+        if not self.own_vocabulary:
+            del data["own_vocabulary"]
+        (model_dir / SCOPE_FILE).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
     @classmethod
     def read(cls, model_dir: Path) -> VocabularyScope | None:
@@ -36,7 +47,8 @@ class VocabularyScope:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             return cls(
-                **{k: data[k] for k in ("language", "source_tokens", "kept_tokens", "kept_text_tokens")}
+                **{k: data[k] for k in ("language", "source_tokens", "kept_tokens", "kept_text_tokens")},
+                own_vocabulary=bool(data.get("own_vocabulary", False)),
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise ModelLoadError(f"{path} is not a valid vocabulary scope: {exc}") from exc
