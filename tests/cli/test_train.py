@@ -59,6 +59,22 @@ class _StoppedError(Exception):
     pass
 
 
+def _bases_trained_from(base: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The folders ``awaaz train --base-model base`` hands the trainer (stopped before training)."""
+    bases: list[Path] = []
+
+    def spy(_self: object, base_dir: Path, *_args: object, **_kwargs: object) -> None:
+        bases.append(base_dir)
+        raise _StoppedError
+
+    monkeypatch.setattr("awaaz.train.loop.Trainer.__init__", spy)
+    monkeypatch.setattr("awaaz.train.features.precompute_encoder_outputs", lambda *_a, **_k: 0)
+    args = ["train", str(FIXTURE_MANIFEST), "--out", str(tmp_path / "run"), "--base-model", str(base)]
+    result = CliRunner().invoke(app, [*args, "--cache-dir", str(tmp_path / "cache")])
+    assert isinstance(result.exception, _StoppedError), result.output
+    return bases
+
+
 def test_a_model_with_a_hindi_vocabulary_of_its_own_trains_as_it_is(
     tmp_path: Path, default_model_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -69,18 +85,7 @@ def test_a_model_with_a_hindi_vocabulary_of_its_own_trains_as_it_is(
     own = tmp_path / "own"
     shutil.copytree(default_model_path, own)
     VocabularyScope("hi", 51865, 51865, 50257, own_vocabulary=True).write(own)
-    bases: list[Path] = []
-
-    def spy(_self: object, base_dir: Path, *_args: object, **_kwargs: object) -> None:
-        bases.append(base_dir)
-        raise _StoppedError
-
-    monkeypatch.setattr("awaaz.train.loop.Trainer.__init__", spy)
-    monkeypatch.setattr("awaaz.train.features.precompute_encoder_outputs", lambda *_a, **_k: 0)
-    args = ["train", str(FIXTURE_MANIFEST), "--out", str(tmp_path / "run"), "--base-model", str(own)]
-    result = CliRunner().invoke(app, [*args, "--cache-dir", str(tmp_path / "cache")])
-    assert isinstance(result.exception, _StoppedError), result.output
-    assert bases == [own]
+    assert _bases_trained_from(own, tmp_path, monkeypatch) == [own]
 
 
 def test_a_pruned_base_model_trains_with_its_full_vocabulary_restored(
@@ -91,24 +96,8 @@ def test_a_pruned_base_model_trains_with_its_full_vocabulary_restored(
 
     pruned = tmp_path / "pruned"
     prune_vocabulary(default_model_path, pruned)
-    bases: list[Path] = []
-
-    def spy(_self: object, base_dir: Path, *_args: object, **_kwargs: object) -> None:
-        bases.append(base_dir)
-        raise _StoppedError
-
-    monkeypatch.setattr("awaaz.train.loop.Trainer.__init__", spy)
-    monkeypatch.setattr("awaaz.train.features.precompute_encoder_outputs", lambda *_a, **_k: 0)
-    out = tmp_path / "run"
-    result = CliRunner().invoke(
-        app,
-        [
-            *("train", str(FIXTURE_MANIFEST), "--out", str(out), "--base-model", str(pruned)),
-            *("--cache-dir", str(tmp_path / "cache")),
-        ],
-    )
-    assert isinstance(result.exception, _StoppedError), result.output
-    assert bases == [out / "pruned-full-vocabulary"]
+    bases = _bases_trained_from(pruned, tmp_path, monkeypatch)
+    assert bases == [tmp_path / "run" / "pruned-full-vocabulary"]
     assert VocabularyScope.read(bases[0]) is None
     assert (bases[0] / "model.bin").read_bytes() != (pruned / "model.bin").read_bytes()
 

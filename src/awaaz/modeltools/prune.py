@@ -34,9 +34,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from awaaz.errors import InvalidParameterError, ModelError
+from awaaz.errors import InvalidParameterError
 from awaaz.models.integrity import publish_directory
-from awaaz.models.registry import RegisteredModel, validate_model_id
+from awaaz.models.registry import RegisteredModel
+from awaaz.modeltools.derive import plan_derivation
 from awaaz.whisper.ct2_file import read_ct2_model, read_vocabulary, write_ct2_model
 from awaaz.whisper.scope import VocabularyScope, kept_token_ids
 from awaaz.whisper.tokens import EOT
@@ -148,18 +149,8 @@ def prune_registered(
     replace: bool = False,
 ) -> PruneResult:
     """Prune the Whisper model ``name`` of the catalog for ``language`` and register the result."""
-    spec = catalog.get(name)
-    if spec.engine != "whisper-ct2":
-        raise InvalidParameterError(
-            f"Model {spec.id!r} uses engine {spec.engine!r}; only whisper-ct2 models can be pruned.",
-            param="model",
-        )
-    model_id = new_id or f"{spec.id}-{language}"
-    validate_model_id(model_id)
-    source = catalog.prepare(spec.id)
-    target = catalog.registry.model_dir / "pruned" / model_id
-    if target.exists():
-        raise ModelError(f"{target} already exists. Remove it or choose another id.")
+    plan = plan_derivation(catalog, name, verb="pruned", folder="pruned", new_id=new_id, suffix=language)
+    spec, model_id, source, target = plan.spec, plan.model_id, plan.source, plan.target
     try:
 
         def build(staging: Path) -> None:

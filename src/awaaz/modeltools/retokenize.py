@@ -30,10 +30,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from awaaz.errors import InvalidParameterError, ModelError
+from awaaz.errors import InvalidParameterError
 from awaaz.models.integrity import publish_directory
-from awaaz.models.registry import RegisteredModel, validate_model_id
+from awaaz.models.registry import RegisteredModel
 from awaaz.modeltools.average import quantize_rows
+from awaaz.modeltools.derive import plan_derivation
 from awaaz.modeltools.prune import EMBEDDINGS
 from awaaz.whisper.ct2_file import read_ct2_model, read_vocabulary, scale_name, write_ct2_model
 from awaaz.whisper.scope import VocabularyScope
@@ -160,18 +161,10 @@ def retokenize_registered(
 ) -> tuple[RegisteredModel, Retokenized]:
     """Retokenize the Whisper model ``name`` of the catalog and register the result (untrained: train it
     with ``awaaz train --base-model`` before serving it)."""
-    spec = catalog.get(name)
-    if spec.engine != "whisper-ct2":
-        raise InvalidParameterError(
-            f"Model {spec.id!r} uses engine {spec.engine!r}; only whisper-ct2 models can be retokenized.",
-            param="model",
-        )
-    model_id = new_id or f"{spec.id}-hv{size // 1000}k"
-    validate_model_id(model_id)
-    source = catalog.prepare(spec.id)
-    target = catalog.registry.model_dir / "retokenized" / model_id
-    if target.exists():
-        raise ModelError(f"{target} already exists. Remove it or choose another id.")
+    plan = plan_derivation(
+        catalog, name, verb="retokenized", folder="retokenized", new_id=new_id, suffix=f"hv{size // 1000}k"
+    )
+    spec, model_id, source, target = plan.spec, plan.model_id, plan.source, plan.target
     made: list[Retokenized] = []
     try:
         publish_directory(target, lambda staging: made.append(retokenize(source, staging, texts, size)))
