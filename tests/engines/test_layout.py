@@ -140,3 +140,41 @@ def test_the_factory_places_a_ct2_model_in_the_measured_layout(
         factory.placement(fixed, None, tmp_path / "model")
     factory.placement(settings, None, None)
     assert len(asked) == 1
+
+
+def test_processes_starting_together_measure_once(tmp_path: Path) -> None:
+    import threading
+    import time
+
+    path, cache = _model(tmp_path), tmp_path / "cache"
+    measurer = Measurer()
+
+    def slow(path: Path, compute_type: str, candidate: Layout) -> LayoutTiming:
+        time.sleep(0.2)
+        return measurer(path, compute_type, candidate)
+
+    chosen: list[Layout] = []
+    starts = [
+        threading.Thread(target=lambda: chosen.append(tuned_layout(path, "int8", 2, 8, cache, measurer=slow)))
+        for _ in range(3)
+    ]
+    for thread in starts:
+        thread.start()
+    for thread in starts:
+        thread.join()
+    assert chosen == [Layout(1, 2)] * 3
+    assert len(measurer.calls) == 2, "one start measured the two layouts; the others read its result"
+
+
+def test_a_held_lock_delays_a_start_only_so_long(tmp_path: Path) -> None:
+    import fcntl
+    import time
+
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    with (cache / layout.LOCK_NAME).open("a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        started = time.monotonic()
+        with layout._alone(cache, wait_s=0.3):
+            waited = time.monotonic() - started
+    assert 0.3 <= waited < 2.0

@@ -19,7 +19,8 @@ import os
 import statistics
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -36,6 +37,9 @@ DECODER_STEPS = 48
 real decoding)."""
 BEAM_SIZE = 5
 CACHE_NAME = "cpu-layouts.json"
+LOCK_NAME = ".cpu-layouts.lock"
+LOCK_WAIT_S = 120.0
+"""Longest a process waits for another one's measurement (a few seconds on a 2-core VM) before its own."""
 
 
 @dataclass(frozen=True)
@@ -188,10 +192,24 @@ def tuned_layout(
         return candidates[0]
     key = _cache_key(path, compute_type, candidates)
     cache = cache_dir / CACHE_NAME
-    known = _read_cache(cache)
-    if key in known:
-        entry = known[key]["chosen"]
-        return Layout(int(entry["replicas"]), int(entry["threads"]))
+    with _alone(cache_dir):  # a second process starting now (a job worker) waits, then reads the cache
+        known = _read_cache(cache)
+        if key in known:
+            entry = known[key]["chosen"]
+            return Layout(int(entry["replicas"]), int(entry["threads"]))
+        return _measured(path, compute_type, candidates, measurer, cache, known, key)
+
+
+def _measured(
+    path: Path,
+    compute_type: str,
+    candidates: list[Layout],
+    measurer: Measure,
+    cache: Path,
+    known: dict[str, Any],
+    key: str,
+) -> Layout:
+    """Time every candidate, log and cache the timings under ``key``, and return the best layout."""
     started = time.perf_counter()
     try:
         timings = [measurer(path, compute_type, layout) for layout in candidates]
@@ -219,6 +237,36 @@ def tuned_layout(
     }
     _write_cache(cache, known)
     return best.layout
+
+
+@contextmanager
+def _alone(cache_dir: Path, wait_s: float = LOCK_WAIT_S) -> Iterator[None]:
+    """Hold the cache folder's measuring lock (an advisory ``flock``) for a ``with`` block: processes that
+    measure at once would slow each other's timings. Past ``wait_s`` of waiting, or where there is no lock
+    to take (a read-only folder, no ``fcntl``), the block runs anyway."""
+    try:
+        import fcntl
+
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        handle = (cache_dir / LOCK_NAME).open("a")
+    except (ImportError, OSError):
+        yield
+        return
+    with handle:
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    log.warning("another process holds %s; measuring anyway", cache_dir / LOCK_NAME)
+                    break
+                time.sleep(0.05)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _cache_key(path: Path, compute_type: str, candidates: list[Layout]) -> str:
