@@ -196,7 +196,9 @@ def tuned_layout(
         known = _read_cache(cache)
         if key in known:
             entry = known[key]["chosen"]
-            return Layout(int(entry["replicas"]), int(entry["threads"]))
+            chosen = Layout(int(entry["replicas"]), int(entry["threads"]))
+            log.info("thread layout %s, measured on this CPU before (%s)", chosen, cache)
+            return chosen
         return _measured(path, compute_type, candidates, measurer, cache, known, key)
 
 
