@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from awaaz.config import cpu_cores
+from awaaz.whisper.ct2_file import read_vocabulary
+from awaaz.whisper.tokens import EOT
 
 log = logging.getLogger(__name__)
 
@@ -102,9 +104,10 @@ def cpu_signature() -> str:
     return f"{model} | {isa} | {cpu_cores()} cores"
 
 
-def workload(path: Path, compute_type: str, layout: Layout) -> tuple[Any, Callable[[], int]]:
-    """Load the model at ``path`` in ``layout`` and return it with one call of the fixed workload (which
-    returns the tokens it decoded: :data:`DECODER_STEPS` where the model has an end token to suppress)."""
+def workload(path: Path, compute_type: str, layout: Layout) -> Callable[[], int]:
+    """Load the model at ``path`` in ``layout`` and return one call of the fixed workload (which returns
+    the tokens it decoded: :data:`DECODER_STEPS` where the model has an end token to suppress). The model
+    lives as long as the call."""
     import ctranslate2
     import numpy as np
 
@@ -118,7 +121,7 @@ def workload(path: Path, compute_type: str, layout: Layout) -> tuple[Any, Callab
     rng = np.random.default_rng(0)
     features = rng.standard_normal((1, model.n_mels, WINDOW_FRAMES)).astype(np.float32)
     prompt = [["<|startoftranscript|>", "<|hi|>", "<|transcribe|>", "<|notimestamps|>"]]
-    end = _token_id(path, "<|endoftext|>")
+    end = _token_id(path, EOT)
 
     def run() -> int:
         result = model.generate(
@@ -131,46 +134,41 @@ def workload(path: Path, compute_type: str, layout: Layout) -> tuple[Any, Callab
         )
         return len(result[0].sequences_ids[0])
 
-    return model, run
+    return run
 
 
 def _token_id(path: Path, token: str) -> int | None:
-    """The id of ``token`` in the model's vocabulary file, None where there is none to read."""
-    for name in ("vocabulary.json", "vocabulary.txt"):
-        file = path / name
-        if file.is_file():
-            text = file.read_text(encoding="utf-8")
-            tokens = json.loads(text) if name.endswith(".json") else text.splitlines()
-            return tokens.index(token) if token in tokens else None
-    return None
+    """The id of ``token`` in the model's vocabulary, None where it has none (or no vocabulary file)."""
+    try:
+        tokens = read_vocabulary(path)
+    except OSError:
+        return None
+    return tokens.index(token) if token in tokens else None
 
 
 def measure(path: Path, compute_type: str, layout: Layout, *, rounds: int = 3) -> LayoutTiming:
     """Time the workload in ``layout``: the median of ``rounds`` lone calls, then every replica busy."""
-    model, run = workload(path, compute_type, layout)
-    try:
-        run()  # warm-up: first-call allocations and caches
-        lone = []
-        for _ in range(rounds):
-            started = time.perf_counter()
-            run()
-            lone.append(time.perf_counter() - started)
-        lone_s = statistics.median(lone)
-        if layout.replicas == 1:
-            return LayoutTiming(layout, lone_s, 1 / lone_s)
-        per_replica = 2
-        threads = [
-            threading.Thread(target=lambda: [run() for _ in range(per_replica)], daemon=True)
-            for _ in range(layout.replicas)
-        ]
+    run = workload(path, compute_type, layout)
+    run()  # warm-up: first-call allocations and caches
+    lone = []
+    for _ in range(rounds):
         started = time.perf_counter()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        return LayoutTiming(layout, lone_s, layout.replicas * per_replica / (time.perf_counter() - started))
-    finally:
-        del model
+        run()
+        lone.append(time.perf_counter() - started)
+    lone_s = statistics.median(lone)
+    if layout.replicas == 1:
+        return LayoutTiming(layout, lone_s, 1 / lone_s)
+    per_replica = 2
+    threads = [
+        threading.Thread(target=lambda: [run() for _ in range(per_replica)], daemon=True)
+        for _ in range(layout.replicas)
+    ]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return LayoutTiming(layout, lone_s, layout.replicas * per_replica / (time.perf_counter() - started))
 
 
 Measure = Callable[[Path, str, Layout], LayoutTiming]

@@ -44,6 +44,9 @@ def restore_vocabulary(pruned: Path, full: Path, target: Path) -> None:
     if len(vocabulary) != scope.source_tokens or [vocabulary[i] for i in kept] != read_vocabulary(pruned):
         raise ValueError(f"{pruned} was not pruned from a model with the vocabulary of {full}.")
     model = read_ct2_model(pruned / "model.bin")
+    for name, array in model.variables.items():
+        if name.startswith("decoder/projection/") and array.shape[:1] == (len(kept),):
+            raise ValueError(f"{pruned}: an untied output projection ({name}) cannot be restored.")
     source = read_ct2_model(full / "model.bin")
     embeddings = model.aliases.get(EMBEDDINGS, EMBEDDINGS)
     rows = source.float32(EMBEDDINGS)
@@ -59,9 +62,6 @@ def restore_vocabulary(pruned: Path, full: Path, target: Path) -> None:
         weight = rows.astype(model.variables[embeddings].dtype)
         weight[index] = model.variables[embeddings]
     model.variables[embeddings] = np.ascontiguousarray(weight)
-    for name, array in list(model.variables.items()):
-        if name.startswith("decoder/projection/") and array.shape[:1] == (len(kept),):
-            raise ValueError(f"{pruned}: an untied output projection ({name}) cannot be restored.")
     target.mkdir(parents=True, exist_ok=True)
     write_ct2_model(model, target / "model.bin")
     for name in SIDE_FILES:

@@ -38,8 +38,8 @@ def change_speed(audio: npt.NDArray[np.float32], factor: float) -> npt.NDArray[n
 
 def load_clip_audio(clip: Clip) -> npt.NDArray[np.float32]:
     """The clip's audio at its speed (a joined example's clips back to back)."""
-    audio = np.concatenate([decode_audio(part.audio) for part in clip.parts]) if clip.joined else None
-    return change_speed(decode_audio(clip.audio) if audio is None else audio, clip.speed)
+    parts = [decode_audio(part.audio) for part in clip.parts]
+    return change_speed(parts[0] if len(parts) == 1 else np.concatenate(parts), clip.speed)
 
 
 def with_speed_copies(

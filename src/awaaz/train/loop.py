@@ -161,8 +161,7 @@ class _Encoder:
         t = self.t
         if not with_timestamps:
             return [t.sot, t.lang, t.transcribe, t.no_timestamps, *text_ids, t.eot], 3
-        end = min(round(min(duration_s, 30.0) / TIMESTAMP_STEP_S), 1500)
-        return [t.sot, t.lang, t.transcribe, t.timestamp_begin, *text_ids, t.timestamp_begin + end, t.eot], 2
+        return self.segmented([(text_ids, duration_s)])
 
     def segmented(self, segments: Sequence[tuple[list[int], float]]) -> tuple[list[int], int]:
         """A timestamp-mode sequence of several segments, each (text ids, end in seconds), the next
