@@ -9,7 +9,7 @@ import pytest
 
 from awaaz.errors import ModelIntegrityError
 from awaaz.models.shipped import pack_model, prepare_shipped_model, read_manifest, shipped_model_ids
-from awaaz.train.data import Clip, split_dev
+from awaaz.train.data import Clip, expand_manifests, split_dev
 from awaaz.train.data import read_manifest as read_clip_manifest
 
 HEADER = "audio\tduration_s\tspeaker\ttext\tsplit\n"
@@ -29,6 +29,22 @@ def test_manifest_keeps_only_train_rows(tmp_path: Path) -> None:
     assert [c.text for c in clips] == ['पहला "वाक्य"']
     assert clips[0].group == "ai4bharat_noa:B1"
     assert clips[0].audio == folder / "audio/news/B1/sent_1.flac"
+
+
+def test_a_folder_is_its_own_manifest_or_the_parent_of_several(tmp_path: Path) -> None:
+    for name in ("b", "a"):
+        (tmp_path / "data" / name).mkdir(parents=True)
+        (tmp_path / "data" / name / "manifest.tsv").write_text(HEADER, encoding="utf-8")
+    synthetic = tmp_path / "synth"  # what `awaaz synth --out` writes
+    synthetic.mkdir()
+    (synthetic / "manifest.tsv").write_text(HEADER, encoding="utf-8")
+    single = tmp_path / "data" / "a" / "manifest.tsv"
+    assert expand_manifests([tmp_path / "data", synthetic, single]) == [
+        tmp_path / "data" / "a" / "manifest.tsv",
+        tmp_path / "data" / "b" / "manifest.tsv",
+        synthetic / "manifest.tsv",
+        single,
+    ]
 
 
 def _clip(source: str, group: str, i: int) -> Clip:

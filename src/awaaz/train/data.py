@@ -130,8 +130,10 @@ def read_manifest(path: Path, splits: Iterable[str] = (TRAIN_SPLIT,)) -> list[Cl
 
 
 def find_manifests(data_dir: Path) -> list[Path]:
-    """Every ``*/manifest.tsv`` directly under ``data_dir``, sorted."""
-    return sorted(data_dir.glob("*/manifest.tsv"))
+    """``data_dir/manifest.tsv`` when the folder is one data set (as ``awaaz synth`` writes), else every
+    ``*/manifest.tsv`` directly under it (``../shared/data``), sorted."""
+    own = data_dir / "manifest.tsv"
+    return [own] if own.is_file() else sorted(data_dir.glob("*/manifest.tsv"))
 
 
 def expand_manifests(paths: Iterable[Path]) -> list[Path]:
