@@ -342,13 +342,9 @@ def gpu_name() -> str | None:
 
 def machine(device: str = "cpu") -> dict[str, Any]:
     """What the benchmark ran on."""
-    cpu = "unknown"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-    flags = Path("/proc/cpuinfo").read_text()
-    isa = [f for f in ("avx512_vnni", "avx512f", "avx_vnni", "avx2") if f" {f}" in flags]
+    from awaaz.engines.layout import cpu_info
+
+    cpu, isa = cpu_info()
     mem_kb = next(
         int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if "MemTotal" in line
     )
@@ -358,7 +354,7 @@ def machine(device: str = "cpu") -> dict[str, Any]:
     return {
         "cpu": cpu,
         "cores": len(os.sched_getaffinity(0)),
-        "isa": isa,
+        "isa": list(isa),
         "memory_gb": round(mem_kb / 1024 / 1024, 1),
         "gpu": gpu_name() if device == "cuda" else None,
         "os": platform.platform(),

@@ -85,9 +85,13 @@ def choose(timings: list[LayoutTiming]) -> LayoutTiming:
     return max(timings, key=lambda timing: timing.score)
 
 
+VECTOR_EXTENSIONS = ("avx512_vnni", "avx512f", "avx_vnni", "avx2")
+"""The x86 extensions that set CTranslate2's int8 speed, widest first."""
+
+
 @lru_cache(maxsize=1)
-def cpu_signature() -> str:
-    """The CPU model, its widest vector extension that CTranslate2 uses, and the cores this process has."""
+def cpu_info() -> tuple[str, tuple[str, ...]]:
+    """The CPU model and which of :data:`VECTOR_EXTENSIONS` it has (widest first)."""
     model, flags = "unknown CPU", set[str]()
     try:
         for line in Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").splitlines():
@@ -100,8 +104,14 @@ def cpu_signature() -> str:
         import platform
 
         model = platform.processor() or platform.machine()
-    isa = next((f for f in ("avx512_vnni", "avx512f", "avx_vnni", "avx2") if f in flags), "baseline")
-    return f"{model} | {isa} | {cpu_cores()} cores"
+    return model, tuple(f for f in VECTOR_EXTENSIONS if f in flags)
+
+
+@lru_cache(maxsize=1)
+def cpu_signature() -> str:
+    """The CPU model, its widest vector extension that CTranslate2 uses, and the cores this process has."""
+    model, isa = cpu_info()
+    return f"{model} | {isa[0] if isa else 'baseline'} | {cpu_cores()} cores"
 
 
 def workload(path: Path, compute_type: str, layout: Layout) -> Callable[[], int]:
