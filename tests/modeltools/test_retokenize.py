@@ -14,7 +14,7 @@ from awaaz.config import DEFAULT_MODEL_ID, Settings
 from awaaz.errors import InvalidParameterError
 from awaaz.models.catalog import ModelCatalog
 from awaaz.models.registry import RegisteredModel
-from awaaz.modeltools.retokenize import EMPTY, retokenize, retokenize_registered, train_vocabulary
+from awaaz.modeltools.retokenize import AKSHARAS, EMPTY, retokenize, retokenize_registered, train_vocabulary
 from awaaz.whisper.ct2_file import read_ct2_model, read_vocabulary
 from awaaz.whisper.scope import VocabularyScope
 from awaaz.whisper.tokens import EOT
@@ -48,8 +48,36 @@ def _text_tokens(model: Path) -> int:
     return read_vocabulary(model).index(EOT)
 
 
-def test_words_are_split_at_spaces_only_so_merges_cross_the_vowel_signs(hindi_clips: list[Clip]) -> None:
+def test_akshara_units_never_merge_across_a_written_syllable(hindi_clips: list[Clip]) -> None:
+    import regex
+
     tokenizer = train_vocabulary(_texts(hindi_clips), SIZE)
+    for clip in hindi_clips:
+        text = " " + clip.text
+        encoding = tokenizer.encode(text)
+        assert tokenizer.decode(encoding.ids) == text
+        token_ends = {end for _, end in encoding.offsets}
+        aksharas = regex.findall(AKSHARAS, text)
+        assert set(np.cumsum([len(a) for a in aksharas]).tolist()) <= token_ends  # none spans two
+        assert len(encoding.ids) <= 1.5 * len(aksharas)  # and most aksharas became one token
+    # the units themselves: conjuncts, nukta, vowel signs and nasal marks stay with their consonant
+    assert regex.findall(AKSHARAS, " शेखचिल्ली की ज़िंदगी, ऊँट") == [
+        " शे",
+        "ख",
+        "चि",
+        "ल्ली",
+        " की",
+        " ज़िं",
+        "द",
+        "गी",
+        ",",
+        " ऊँ",
+        "ट",
+    ]
+
+
+def test_word_units_split_at_spaces_only_so_merges_cross_the_vowel_signs(hindi_clips: list[Clip]) -> None:
+    tokenizer = train_vocabulary(_texts(hindi_clips), SIZE, units="words")
     whisper_style = Tokenizer.from_str(tokenizer.to_str())
     from tokenizers import pre_tokenizers
 
@@ -77,7 +105,7 @@ def test_the_new_vocabulary_keeps_every_special_token_in_place_after_its_text_to
     ids = tokenizer.encode(text, add_special_tokens=False).ids
     assert tokenizer.decode(ids) == text
     before = Tokenizer.from_file(str(shipped / "tokenizer.json")).encode(text, add_special_tokens=False).ids
-    assert len(ids) < len(before) / 2
+    assert len(ids) < len(before) * 0.6
     scope = VocabularyScope.read(retokenized)
     assert scope is not None
     assert scope.own_vocabulary
@@ -127,10 +155,13 @@ def test_the_catalog_registers_it_and_refuses_other_engines(
 ) -> None:
     catalog.register(RegisteredModel(id="s", engine="whisper-ct2", path=str(shipped)))
     entry, made = retokenize_registered(catalog, "s", _texts(hindi_clips), size=SIZE)
-    assert entry.id == "s-hv0k"
+    assert entry.id == "s-ak0k"
     assert entry.source == "retokenize:s"
-    assert made.text_tokens == _text_tokens(catalog.prepare("s-hv0k"))
-    assert catalog.prepare("s-hv0k") == catalog.registry.model_dir / "retokenized" / "s-hv0k"
+    assert made.text_tokens == _text_tokens(catalog.prepare("s-ak0k"))
+    assert catalog.prepare("s-ak0k") == catalog.registry.model_dir / "retokenized" / "s-ak0k"
+    words, _ = retokenize_registered(catalog, "s", _texts(hindi_clips), size=SIZE, units="words")
+    assert words.id == "s-hv0k"
+    assert "in words" in words.description
     catalog.register(RegisteredModel(id="n", engine="nemo-ctc-onnx", path=str(nemo_model_dir)))
     with pytest.raises(InvalidParameterError, match="only whisper-ct2"):
         retokenize_registered(catalog, "n", ["क"], size=SIZE)
@@ -148,11 +179,17 @@ def test_the_retokenize_command(shipped: Path, tmp_path: Path, monkeypatch: pyte
     runner = CliRunner()
     try:
         assert runner.invoke(models_app, ["add", "s", str(shipped)]).exit_code == 0
-        made = runner.invoke(models_app, ["retokenize", "s", str(manifest), "--size", "400", "--id", "s-hv"])
+        made = runner.invoke(
+            models_app,
+            ["retokenize", "s", str(manifest), "--size", "400", "--units", "words", "--id", "s-hv"],
+        )
         assert made.exit_code == 0, made.output
         assert "s-hv: " in made.output
         assert "train it before serving it" in made.output
         assert "s-hv" in runner.invoke(models_app, ["list"]).output
+        wrong = runner.invoke(models_app, ["retokenize", "s", str(manifest), "--units", "letters"])
+        assert wrong.exit_code == 2
+        assert "aksharas" in wrong.output
         missing = runner.invoke(models_app, ["retokenize", "s", str(tmp_path / "nothing.txt")])
         assert missing.exit_code == 2
         assert "neither a text file nor a manifest" in missing.output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
@@ -16,6 +17,14 @@ from awaaz.errors import AwaazError
 
 if TYPE_CHECKING:
     from awaaz.models.catalog import ModelCatalog
+
+
+class TokenUnits(StrEnum):
+    """What a token of a new Hindi vocabulary may span (:mod:`awaaz.modeltools.retokenize`)."""
+
+    AKSHARAS = "aksharas"
+    WORDS = "words"
+
 
 T = TypeVar("T")
 
@@ -213,13 +222,20 @@ def models_retokenize(
             show_default=False,
         ),
     ],
-    size: Annotated[int, typer.Option(min=300, help="Text tokens of the new vocabulary.")] = 4000,
+    size: Annotated[int, typer.Option(min=300, help="Most text tokens of the new vocabulary.")] = 3000,
+    units: Annotated[
+        TokenUnits,
+        typer.Option(
+            help="What a token may span: one written syllable (aksharas: a word is still spelt sound by "
+            "sound) or a whole word (words: fewer steps, but the decoder guesses frequent words).",
+        ),
+    ] = TokenUnits.AKSHARAS,
     new_id: Annotated[
-        str | None, typer.Option("--id", help="Id of the new model (default MODEL-hvNk).")
+        str | None, typer.Option("--id", help="Id of the new model (default MODEL-akNk or MODEL-hvNk).")
     ] = None,
     replace: Annotated[bool, typer.Option(help="Replace a model registered under the same id.")] = False,
 ) -> None:
-    """Register a copy of a Hindi Whisper model with a vocabulary trained on Hindi text: about 1.7 decoder
+    """Register a copy of a Hindi Whisper model with a vocabulary trained on Hindi text: about 2.2 decoder
     steps a word instead of 5.2. Its new token embeddings start from the old tokens that spell them; train
     it (`awaaz train --base-model`) before serving it."""
     from awaaz.cli.common import text_lines
@@ -228,7 +244,7 @@ def models_retokenize(
     texts = list(text_lines(sources, hold_out_dev=True))
     entry, made = _on_catalog(
         lambda catalog: retokenize_registered(
-            catalog, model, texts, size=size, new_id=new_id, replace=replace
+            catalog, model, texts, size=size, units=units.value, new_id=new_id, replace=replace
         )
     )
     typer.echo(

@@ -1,11 +1,19 @@
-"""Give a Hindi Whisper model a vocabulary trained for Hindi: about 1.7 decoder steps a word instead of 5.2.
+"""Give a Hindi Whisper model a vocabulary trained for Hindi: about 2.2 decoder steps a word instead of 5.2.
 
 Decoding time is decoder steps (issue 21: over 90 % of a clip's time on a CPU), and Whisper spends about
 five tokens on a Hindi word. Most of that is not its byte-level BPE but its pre-tokenizer: GPT-2's pattern
 splits text into runs of letters (``\\p{L}+``), and Devanagari vowel signs and the virama are combining
 marks (``\\p{M}``), so every word is cut at every vowel sign before BPE sees it and no merge can cross
-one. A vocabulary trained on Hindi text with words split at spaces only (still byte-level, so any text can
-be written) takes 1.68 tokens a word at 4,000 tokens on the 99 dev transcripts, against 5.24.
+one. A vocabulary trained on Hindi text (still byte-level, so any text can be written) can cut words in
+one of two ways (``units``):
+
+- ``aksharas`` (the default): each written syllable, a consonant cluster with its vowel sign and nasal
+  mark, is one unit that merges never cross: 2.25 tokens a word on the 99 dev transcripts at 3,000 tokens
+  (about 2,100 aksharas cover 99.9 % of the corpus). Words are still spelt sound by sound, so a misheard
+  word comes out as a near miss that the LM's lexicon variants repair;
+- ``words``: words split at spaces only, merged freely: 1.68 tokens a word at 4,000 tokens, but the decoder
+  then writes frequent whole words for what it half hears, valid words no variant search touches (session
+  14: dev 33.3 % against 32.2 % for aksharas; docs/PERFORMANCE.md, "A Hindi vocabulary").
 
 :func:`retokenize` writes a model with such a vocabulary: the new text tokens, then Whisper's special and
 timestamp tokens unchanged and in order (the token arithmetic of CTranslate2 and faster-whisper holds), and
@@ -26,7 +34,7 @@ import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -49,6 +57,17 @@ EMPTY = ""
 """The token whose presence makes CTranslate2 treat a Whisper vocabulary as multilingual."""
 WORDS = r" ?[^\s]+|\s+"
 """Pre-tokenizer pattern: a word with the space before it, or a run of spaces; nothing splits inside."""
+_CONSONANT = "[\u0915-\u0939\u0958-\u095f]\u093c?"
+_AKSHARA = (
+    f"(?:{_CONSONANT}\u094d)*{_CONSONANT}(?:[\u093e-\u094c\u0962\u0963]|\u094d)?[\u0900-\u0903]*"
+    "|[\u0904-\u0914\u0960\u0961\u0972-\u0977][\u0900-\u0903]*"
+)
+AKSHARAS = f" ?(?:{_AKSHARA}|[^\\s])|\\s+"
+"""Pre-tokenizer pattern: one Devanagari akshara (consonants joined by viramas, each with its nukta, then a
+vowel sign or a final virama, then candrabindu, anusvara or visarga; or an independent vowel with its
+marks), or any other single character, each with the space before it; or a run of spaces."""
+Units = Literal["aksharas", "words"]
+PATTERNS: dict[str, str] = {"aksharas": AKSHARAS, "words": WORDS}
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,15 +79,15 @@ class Retokenized:
     special_tokens: int
 
 
-def train_vocabulary(texts: Iterable[str], size: int) -> Any:
-    """A byte-level BPE tokenizer of ``size`` tokens (the 256 bytes included) trained on ``texts``, which
-    splits words at spaces only."""
+def train_vocabulary(texts: Iterable[str], size: int, units: Units = "aksharas") -> Any:
+    """A byte-level BPE tokenizer of up to ``size`` tokens (the 256 bytes included) trained on ``texts``
+    whose merges stay within ``units``: aksharas, or words split at spaces."""
     from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
 
     tokenizer = Tokenizer(models.BPE())
     tokenizer.pre_tokenizer = pre_tokenizers.Sequence(
         [
-            pre_tokenizers.Split(Regex(WORDS), behavior="isolated"),
+            pre_tokenizers.Split(Regex(PATTERNS[units]), behavior="isolated"),
             pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
         ]
     )
@@ -80,10 +99,13 @@ def train_vocabulary(texts: Iterable[str], size: int) -> Any:
     return tokenizer
 
 
-def retokenize(source: Path, target: Path, texts: Iterable[str], size: int = 4000) -> Retokenized:
+def retokenize(
+    source: Path, target: Path, texts: Iterable[str], size: int = 3000, units: Units = "aksharas"
+) -> Retokenized:
     """Write to ``target`` the Whisper model of ``source`` (CTranslate2, full or pruned vocabulary) with a
-    vocabulary of ``size`` text tokens trained on ``texts`` (transcripts and corpus sentences, never an
-    evaluation split's). Raises ``ValueError`` for a source that is not a byte-level BPE Whisper model."""
+    vocabulary of up to ``size`` text tokens in ``units`` trained on ``texts`` (transcripts and corpus
+    sentences, never an evaluation split's). Raises ``ValueError`` for a source that is not a byte-level BPE
+    Whisper model."""
     from tokenizers import Tokenizer
 
     if size < 300:
@@ -95,7 +117,7 @@ def retokenize(source: Path, target: Path, texts: Iterable[str], size: int = 400
     source_json = json.loads((source / "tokenizer.json").read_text(encoding="utf-8"))
     if source_json.get("model", {}).get("type") != "BPE":
         raise ValueError(f"{source}: only byte-level BPE tokenizers (Whisper's) can be replaced.")
-    trained = json.loads(train_vocabulary(texts, size - 1).to_str())
+    trained = json.loads(train_vocabulary(texts, size - 1, units).to_str())
     new_vocab: dict[str, int] = trained["model"]["vocab"]
     text_tokens = [token for token, _ in sorted(new_vocab.items(), key=lambda item: item[1])] + [EMPTY]
     new_vocab[EMPTY] = len(text_tokens) - 1
@@ -155,26 +177,35 @@ def retokenize_registered(
     name: str,
     texts: Iterable[str],
     *,
-    size: int = 4000,
+    size: int = 3000,
+    units: Units = "aksharas",
     new_id: str | None = None,
     replace: bool = False,
 ) -> tuple[RegisteredModel, Retokenized]:
     """Retokenize the Whisper model ``name`` of the catalog and register the result (untrained: train it
     with ``awaaz train --base-model`` before serving it)."""
     plan = plan_derivation(
-        catalog, name, verb="retokenized", folder="retokenized", new_id=new_id, suffix=f"hv{size // 1000}k"
+        catalog,
+        name,
+        verb="retokenized",
+        folder="retokenized",
+        new_id=new_id,
+        suffix=f"{'ak' if units == 'aksharas' else 'hv'}{size // 1000}k",
     )
     spec, model_id, source, target = plan.spec, plan.model_id, plan.source, plan.target
     made: list[Retokenized] = []
     try:
-        publish_directory(target, lambda staging: made.append(retokenize(source, staging, texts, size)))
+        publish_directory(
+            target, lambda staging: made.append(retokenize(source, staging, texts, size, units))
+        )
     except ValueError as exc:
         raise InvalidParameterError(f"Cannot retokenize {spec.id!r}: {exc}", param="model") from exc
     entry = RegisteredModel(
         id=model_id,
         engine=spec.engine,
         path=str(target.relative_to(catalog.registry.model_dir)),
-        description=f"{spec.id} with a Hindi vocabulary of {made[0].text_tokens} text tokens (untrained)",
+        description=f"{spec.id} with a Hindi vocabulary of {made[0].text_tokens} text tokens in {units} "
+        "(untrained)",
         compute_type=spec.compute_type,
         source=f"retokenize:{spec.id}",
     )
