@@ -68,7 +68,7 @@ def test_relative_paths_resolve_inside_the_model_dir(tmp_path: Path) -> None:
 def test_catalog_lists_builtin_and_registered_models(catalog: ModelCatalog, nemo_model_dir: Path) -> None:
     catalog.register(_entry(path=str(nemo_model_dir)))
     ids = [spec.id for spec in catalog.list()]
-    assert ids == [DEFAULT_MODEL_ID, "hi-conformer", "whisper-base"]  # the default first, then by id
+    assert ids == [DEFAULT_MODEL_ID, "hi-conformer", "whisper-base", "whisper-base-hi-fast"]  # default first
     spec = catalog.get("hi-conformer")
     assert (spec.engine, spec.builtin, spec.description) == ("nemo-ctc-onnx", False, "Hindi Conformer")
     assert catalog.prepare("hi-conformer") == nemo_model_dir
@@ -104,6 +104,6 @@ def test_missing_files_of_a_registered_model(catalog: ModelCatalog, tmp_path: Pa
 def test_a_corrupt_registry_leaves_the_builtin_models_working(catalog: ModelCatalog) -> None:
     catalog.registry.model_dir.mkdir(parents=True, exist_ok=True)
     catalog.registry.path.write_text("{not json")
-    assert [spec.id for spec in catalog.list()] == [DEFAULT_MODEL_ID, "whisper-base"]
+    assert [spec.id for spec in catalog.list()] == [DEFAULT_MODEL_ID, "whisper-base", "whisper-base-hi-fast"]
     with pytest.raises(ModelError, match="Fix or delete"):
         catalog.register(_entry())
