@@ -9,6 +9,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import av
 import numpy as np
@@ -17,6 +18,9 @@ import pytest
 from awaaz.config import Settings
 from awaaz.models.catalog import ModelCatalog
 from tests.engines.tiny_nemo import TinyWeights, build_model_dir
+
+if TYPE_CHECKING:
+    from awaaz.service import TranscriptionService
 
 
 def pytest_configure(config: pytest.Config) -> None:  # noqa: ARG001
@@ -118,6 +122,18 @@ def model_dir() -> Path:
     from awaaz.config import Settings
 
     return Settings().models.model_dir
+
+
+@pytest.fixture(scope="module")
+def service(model_dir: Path) -> Iterator[TranscriptionService]:
+    """The transcription service (CLI and API path) on the prepared real models, closed after the module."""
+    from awaaz.models.manager import ModelManager
+    from awaaz.service import TranscriptionService
+
+    settings = Settings.of(model_dir=model_dir)
+    service = TranscriptionService(settings, ModelManager(settings))
+    yield service
+    service.close()
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import re
 import tracemalloc
-from collections.abc import Iterator
 from pathlib import Path
 
 import jiwer
@@ -17,7 +16,6 @@ from fastapi.testclient import TestClient
 from awaaz.api.app import create_app
 from awaaz.audio import decode_audio
 from awaaz.config import CueSettings, Settings
-from awaaz.models.manager import ModelManager
 from awaaz.service import TranscriptionService
 from awaaz.text.metrics import score_utterance
 from awaaz.text.normalize import normalize_hindi
@@ -29,14 +27,6 @@ MAX_CLIP_WER = 0.67
 errors, so a three-word clip can reach 0.67 with every word heard."""
 MAX_TOTAL_WER = 0.2
 """Clip by clip the six clips score 0 %."""
-
-
-@pytest.fixture(scope="module")
-def service(model_dir: Path) -> Iterator[TranscriptionService]:
-    settings = Settings.of(model_dir=model_dir)
-    service = TranscriptionService(settings, ModelManager(settings))
-    yield service
-    service.close()
 
 
 def _joined(clips: list[Clip], gap_s: float, repeat: int = 2) -> tuple[bytes, list[str]]:

@@ -4,7 +4,6 @@ timestamps, through the same service path."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,6 @@ from tokenizers import Tokenizer
 
 from awaaz.config import DEFAULT_MODEL_ID, Settings
 from awaaz.models.catalog import ModelCatalog
-from awaaz.models.manager import ModelManager
 from awaaz.models.shipped import read_manifest
 from awaaz.modeltools.retokenize import AKSHARAS
 from awaaz.service import TranscriptionService
@@ -29,14 +27,6 @@ FAST = "whisper-base-hi-fast"
 @pytest.fixture(scope="module")
 def catalog(model_dir: Path) -> ModelCatalog:
     return ModelCatalog(Settings.of(model_dir=model_dir))
-
-
-@pytest.fixture(scope="module")
-def service(model_dir: Path) -> Iterator[TranscriptionService]:
-    settings = Settings.of(model_dir=model_dir)
-    service = TranscriptionService(settings, ModelManager(settings))
-    yield service
-    service.close()
 
 
 def test_it_is_assembled_from_its_parts_with_its_own_akshara_vocabulary(catalog: ModelCatalog) -> None:
