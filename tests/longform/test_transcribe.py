@@ -111,6 +111,57 @@ def test_recoveries_are_bounded(hindi_clips: list[Clip]) -> None:
     assert decoded.recoveries == 3
 
 
+@dataclass
+class EarlyStampEngine(FakeEngine):
+    """Writes ``passes[i]`` on its i-th call, each stamped as ending 1.5 s in: the text went on past its
+    timestamp, so the next pass starts inside text already written."""
+
+    passes: list[list[str]] = field(default_factory=list)
+    calls: int = 0
+
+    def answer(self, audio: Audio, options: TranscribeOptions) -> list[Segment]:  # noqa: ARG002
+        texts = self.passes[min(self.calls, len(self.passes) - 1)]
+        self.calls += 1
+        words = tuple(Word(0.1 * i, 0.1 * i + 0.1, " " + w, 1.0) for i, w in enumerate(texts[-1].split()))
+        return [Segment(0, 0.0, 1.0, " " + texts[0])] + [
+            Segment(1, 1.0, 1.5, " " + text, words=words if text == texts[-1] else ()) for text in texts[1:]
+        ]
+
+
+def _recovered(hindi_clips: list[Clip], passes: list[list[str]]) -> list[str]:
+    audio, _ = _clips(hindi_clips, 0.0, 0.0)  # speech all along: every early end is re-decoded
+    engine = EarlyStampEngine(passes=passes)
+    settings = LongFormSettings(max_splits=0, max_recoveries=1)
+    return [
+        s.text.strip() for s in decode_piece(engine, Piece(0, audio), TranscribeOptions(), settings).segments
+    ]
+
+
+def test_a_recovered_pass_that_repeats_the_last_words_keeps_only_what_is_new(hindi_clips: list[Clip]) -> None:
+    first = ["एक दो तीन", "चार पाँच छह।"]
+    # a word misheard at the cut, then the previous pass's last five words again, then new text
+    assert _recovered(hindi_clips, [first, ["गलत दो तीन", "चार पाँच छह सात आठ"]]) == [*first, "सात आठ"]
+    assert _recovered(hindi_clips, [first, ["दो तीन चार पाँच छह।"]]) == first  # nothing new: dropped
+
+
+def test_a_recovered_pass_that_repeats_fewer_words_or_late_is_kept(hindi_clips: list[Clip]) -> None:
+    first = ["एक दो तीन", "चार पाँच छह"]
+    three = ["चार पाँच छह सात"]  # three words again: could be speech
+    assert _recovered(hindi_clips, [first, three]) == [*first, *three]
+    late = ["क ख ग घ ङ च छ ज झ", "तीन चार पाँच छह"]  # past the eighth word: not the cut's echo
+    assert _recovered(hindi_clips, [first, late]) == [*first, *late]
+
+
+def test_trimming_a_segment_keeps_the_times_of_its_remaining_words(hindi_clips: list[Clip]) -> None:
+    audio, _ = _clips(hindi_clips, 0.0, 0.0)
+    engine = EarlyStampEngine(passes=[["एक दो", "तीन चार"], ["x", "एक दो तीन चार पाँच"]])
+    settings = LongFormSettings(max_splits=0, max_recoveries=1)
+    segments = decode_piece(engine, Piece(0, audio), TranscribeOptions(), settings).segments
+    assert [s.text.strip() for s in segments] == ["एक दो", "तीन चार", "पाँच"]
+    assert [w.word.strip() for w in segments[-1].words] == ["पाँच"]
+    assert segments[-1].start == segments[-1].words[0].start == pytest.approx(1.5 + 0.4)
+
+
 def test_segments_come_in_order_with_ids_and_the_true_duration(hindi_clips: list[Clip]) -> None:
     audio, where = _clips(hindi_clips, 2.0, 2.0, 2.0, 2.0, 2.0)  # about 26 s: cut into pieces
 

@@ -5,7 +5,10 @@ options (beam, LM rescoring, guards, VAD). The fine-tuned model sometimes ends i
 one sentence, a timestamp and its end token while speech goes on (it does so at a change of speaker or a
 hard cut in the audio). When a piece's text ends more than ``recover_gap_s`` before the piece does and the
 VAD finds at least ``recover_min_speech_s`` of speech after it, the rest is decoded again from where the
-text ended, up to ``max_recoveries`` times. The model's final timestamp sometimes claims the whole piece
+text ended, up to ``max_recoveries`` times. When the early end was only in the timestamp (the text went on
+past it), the new pass repeats the last words of the one before: those words, if at least
+:data:`MIN_REPEATED_WORDS` of them come again within :data:`MAX_LEAD_WORDS` of the new pass's start, are
+dropped from it. The model's final timestamp sometimes claims the whole piece
 although its text stopped after the first sentence; such a piece has far fewer words than its speech
 holds. A piece with fewer than ``min_words_per_s`` words per second of speech is cut in two at its quietest
 point and each half decoded on its own (at most ``max_splits`` times deep); the halves are kept if they
@@ -48,6 +51,12 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+MIN_REPEATED_WORDS = 4
+"""A recovered pass that begins with this many of the previous pass's last words (or more) repeats it."""
+MAX_LEAD_WORDS = 8
+"""Words a recovered pass may write, misheard from the cut, before the repeated ones begin."""
+_PUNCTUATION = "।॥,.?!;:\"'"
 
 
 @dataclass(slots=True)
@@ -177,13 +186,51 @@ def decode_with_recovery(
         info = info or running.info
         if not found:
             return _Decoded(segments, info, attempt)
-        shift = piece.offset_s + start / SAMPLE_RATE
-        segments.extend(_shifted(s, shift, piece.offset_s + length / SAMPLE_RATE) for s in found)
         end = start + round(max(s.end for s in found) * SAMPLE_RATE)
+        shift = piece.offset_s + start / SAMPLE_RATE
+        if segments:
+            found = _without_words(found, _repeated_lead(segments, found))
+        segments.extend(_shifted(s, shift, piece.offset_s + length / SAMPLE_RATE) for s in found)
         if end <= start or length - end < gap or not _speech_follows(piece.audio[end:], settings):
             return _Decoded(segments, info, attempt)
         start = end
     return _Decoded(segments, info, settings.max_recoveries)
+
+
+def _words(segments: Iterable[Segment]) -> list[str]:
+    return [w.strip(_PUNCTUATION) for s in segments for w in s.text.split()]
+
+
+def _repeated_lead(before: list[Segment], after: list[Segment]) -> int:
+    """How many leading words of ``after`` to drop: up to the end of the longest run of at least
+    :data:`MIN_REPEATED_WORDS` of ``before``'s last words that ``after`` repeats, starting within its first
+    :data:`MAX_LEAD_WORDS` words (0 when it repeats none)."""
+    old, new = _words(before), _words(after)
+    for lead in range(min(MAX_LEAD_WORDS, len(new)) + 1):
+        longest = min(len(old), len(new) - lead)
+        for count in range(longest, MIN_REPEATED_WORDS - 1, -1):
+            if new[lead : lead + count] == old[len(old) - count :]:
+                return lead + count
+    return 0
+
+
+def _without_words(segments: list[Segment], count: int) -> list[Segment]:
+    """``segments`` less their first ``count`` words (a segment left with none is dropped)."""
+    kept: list[Segment] = []
+    for segment in segments:
+        words = segment.text.split()
+        if count >= len(words):
+            count -= len(words)
+            continue
+        if count:
+            timed = segment.words[count:] if len(segment.words) == len(words) else segment.words
+            start = timed[0].start if timed and timed is not segment.words else segment.start
+            segment = dataclasses.replace(
+                segment, text=" " + " ".join(words[count:]), words=tuple(timed), start=start
+            )
+            count = 0
+        kept.append(segment)
+    return kept
 
 
 def _check(should_stop: Callable[[], bool]) -> None:
