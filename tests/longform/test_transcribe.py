@@ -15,7 +15,7 @@ from awaaz.audio import Audio, decode_audio
 from awaaz.config import LongFormSettings
 from awaaz.errors import TranscriptionTimeoutError
 from awaaz.longform.pieces import Piece
-from awaaz.longform.transcribe import decode_piece, ordered_map, transcribe_long
+from awaaz.longform.transcribe import _without_words, decode_piece, ordered_map, transcribe_long
 from awaaz.types import SAMPLE_RATE, Segment, TranscribeOptions, Transcription, TranscriptionInfo, Word
 from tests.conftest import Clip
 from tests.fakes import FakeEngine
@@ -160,6 +160,12 @@ def test_trimming_a_segment_keeps_the_times_of_its_remaining_words(hindi_clips: 
     assert [s.text.strip() for s in segments] == ["एक दो", "तीन चार", "पाँच"]
     assert [w.word.strip() for w in segments[-1].words] == ["पाँच"]
     assert segments[-1].start == segments[-1].words[0].start == pytest.approx(1.5 + 0.4)
+    # word times that do not line up with the text's words: which belong to the dropped words is
+    # unknown, so none are kept rather than wrong ones
+    glued = Segment(
+        0, 0.0, 1.0, " तीन चार पाँच", words=(Word(0.0, 0.6, " तीनचार", 1.0), Word(0.6, 1.0, " पाँच", 1.0))
+    )
+    assert _without_words([glued], 2) == [dataclasses.replace(glued, text=" पाँच", words=())]
 
 
 def test_segments_come_in_order_with_ids_and_the_true_duration(hindi_clips: list[Clip]) -> None:

@@ -223,11 +223,12 @@ def _without_words(segments: list[Segment], count: int) -> list[Segment]:
             count -= len(words)
             continue
         if count:
-            timed = segment.words[count:] if len(segment.words) == len(words) else segment.words
-            start = timed[0].start if timed and timed is not segment.words else segment.start
-            segment = dataclasses.replace(
-                segment, text=" " + " ".join(words[count:]), words=tuple(timed), start=start
-            )
+            text = " " + " ".join(words[count:])
+            if len(segment.words) == len(words):  # word times line up with the text: keep the rest's
+                timed = segment.words[count:]
+                segment = dataclasses.replace(segment, text=text, words=timed, start=timed[0].start)
+            else:  # which times belong to the dropped words is unknown: none rather than wrong ones
+                segment = dataclasses.replace(segment, text=text, words=())
             count = 0
         kept.append(segment)
     return kept
