@@ -21,8 +21,10 @@ memory against duration.
     The tuning proxies, from train data only: the dev clips carved from train (news, prose) and the first
     120 train news and Common Voice clips, each set joined into one recording and transcribed in process
     with the piece setting ``--setting`` (of ``AWAAZ_LONGFORM_*``) at each value; reports WER and
-    deletions, and the 99 dev clips one by one. Long-form settings and models are chosen here, never on
-    an eval split.
+    deletions, and the 99 dev clips one by one. Two more sets stand in for read sentences by many voices
+    joined with short pauses (what eval_stories joined is): the Common Voice and dev prose clips with
+    their silence cut to ``--tight-gaps`` seconds between one clip's speech and the next, each beside
+    the same clips one by one. Long-form settings and models are chosen here, never on an eval split.
 
 All print a table and write JSON under ``bench/results/`` with the machine's CPU and ISA.
 """
@@ -36,17 +38,19 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 import soundfile as sf
 
+from awaaz.audio import Audio, decode_audio
 from awaaz.evaluation.manifest import ManifestEntry, read_manifest
 from awaaz.evaluation.run import concatenations
-from awaaz.text.metrics import score_utterance
+from awaaz.text.metrics import CorpusScore, score_utterance
 from run import REPO, RESULTS, SHARED_DATA, free_port, machine, start_server
 
 SAMPLE_RATE = 16_000
@@ -238,9 +242,31 @@ def jobs(minutes: list[float], work: Path) -> dict[str, Any]:
     return results
 
 
-def proxies(setting: str, values: list[float], model: str | None = None) -> dict[str, Any]:
+def trimmed_loader(gap_s: float) -> Callable[[Path], Audio]:
+    """Reads a clip with the silence before its first and after its last speech frame cut to ``gap_s`` / 2
+    (the clip's own background, never padding), so that clips joined end to end meet across a pause of
+    about ``gap_s``: sentences read one after another, by one voice or many."""
+    from awaaz.longform.vad import FRAME, SPEECH, speech_probabilities
+
+    def load(path: Path) -> Audio:
+        audio = decode_audio(path)
+        speech = np.flatnonzero(speech_probabilities(audio) >= SPEECH)
+        if not speech.size:
+            return audio
+        keep = round(gap_s / 2 * SAMPLE_RATE)
+        start = max(0, int(speech[0]) * FRAME - keep)
+        return audio[start : min(audio.shape[0], (int(speech[-1]) + 1) * FRAME + keep)]
+
+    return load
+
+
+def proxies(
+    setting: str, values: list[float], model: str | None = None, tight_gaps: Sequence[float] = (0.2, 0.5)
+) -> dict[str, Any]:
     """Long-form WER of the train-only proxies for each ``values`` of the piece setting ``setting``, and
-    the 99 dev clips one by one (what a model change must not make worse); ``model``: default model."""
+    the 99 dev clips one by one (what a model change must not make worse); ``model``: default model.
+    The tight sets (:func:`trimmed_loader`, one per ``tight_gaps``) are scored beside their clips one by
+    one: only the loss from joining is informative on train clips the model has seen."""
     from awaaz.config import get_settings
     from awaaz.evaluation.run import evaluate, evaluate_concatenated
     from awaaz.models.loading import load_engine
@@ -256,48 +282,52 @@ def proxies(setting: str, values: list[float], model: str | None = None) -> dict
             for c in clips
         ]
 
-    sets = {
-        "dev news": entries([c for c in dev if c.source == "ai4bharat_noa"], "dev news"),
-        "dev prose": entries([c for c in dev if c.source == "ohmvikrant"], "dev prose"),
-        "train news, 120": entries([c for c in train if c.source == "ai4bharat_noa"][:120], "train news"),
-        "train Common Voice, 120": entries(
-            [c for c in train if c.source == "cv_hi_sample"][:120], "train cv"
+    prose = entries([c for c in dev if c.source == "ohmvikrant"], "dev prose")
+    voices = entries([c for c in train if c.source == "cv_hi_sample"][:120], "train cv")
+    sets: dict[str, tuple[list[ManifestEntry], Callable[[Path], Audio]]] = {
+        "dev news": (entries([c for c in dev if c.source == "ai4bharat_noa"], "dev news"), decode_audio),
+        "dev prose": (prose, decode_audio),
+        "train news, 120": (
+            entries([c for c in train if c.source == "ai4bharat_noa"][:120], "train news"),
+            decode_audio,
         ),
+        "train Common Voice, 120": (voices, decode_audio),
     }
+    for gap in tight_gaps:
+        sets[f"train Common Voice, {gap:g} s gaps"] = (voices, trimmed_loader(gap))
+        sets[f"dev prose, {gap:g} s gaps"] = (prose, trimmed_loader(gap))
     rows: list[dict[str, Any]] = []
-    clips = evaluate(engine, entries(dev, "dev"), longform=settings.longform, progress=False)
-    score = clips.summary.score
-    rows.append(
-        {
-            "value": None,
-            "set": "dev, clip by clip",
-            "wer": round(score.wer, 4),
-            "deletions": score.words.deletions,
-        }
-    )
-    print(f"dev, {len(dev)} clips one by one: WER {100 * score.wer:6.2f} %", flush=True)
+
+    def add(value: float | None, name: str, score: CorpusScore) -> None:
+        words = score.words
+        rows.append({"value": value, "set": name, "wer": round(score.wer, 4), "deletions": words.deletions})
+        label = "clip by clip" if value is None else f"{setting}={value:g}"
+        print(
+            f"{label:24} {name:32} WER {100 * score.wer:6.2f} %  deletions {words.deletions}  "
+            f"insertions {words.insertions}",
+            flush=True,
+        )
+
+    one_by_one = {"dev, 99 clips": entries(dev, "dev")}
+    if tight_gaps:
+        one_by_one.update({"train Common Voice, 120": voices, "dev prose": prose})
+    for name, group in one_by_one.items():
+        add(None, name, evaluate(engine, group, longform=settings.longform, progress=False).summary.score)
     for value in values:
         pieces = settings.longform.pieces.model_copy(update={setting: value})
         longform = settings.longform.model_copy(update={"pieces": pieces})
-        for name, group in sets.items():
+        for name, (group, load) in sets.items():
             report = evaluate_concatenated(
-                engine, group, 60.0, longform=longform, workers=engine.placement.replicas, progress=False
+                engine,
+                group,
+                60.0,
+                longform=longform,
+                workers=engine.placement.replicas,
+                load_audio=load,
+                progress=False,
             )
-            words = report.summary.score.words
-            rows.append(
-                {
-                    "value": value,
-                    "set": name,
-                    "wer": round(report.summary.score.wer, 4),
-                    "deletions": words.deletions,
-                }
-            )
-            print(
-                f"{setting}={value:g}  {name:24} WER {100 * rows[-1]['wer']:6.2f} %  "
-                f"deletions {words.deletions}",
-                flush=True,
-            )
-    return {"setting": setting, "rows": rows}
+            add(value, name, report.summary.score)
+    return {"setting": setting, "tight_gaps": list(tight_gaps), "rows": rows}
 
 
 def main() -> None:
@@ -311,13 +341,16 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, nargs="+", help="recording lengths (0: whole split)")
     parser.add_argument("--tag", default="latest", help="results file: bench/results/longform-WHAT-TAG.json")
     parser.add_argument("--model", help="model id or CTranslate2 directory (proxies; default: the default)")
+    parser.add_argument(
+        "--tight-gaps", type=float, nargs="*", default=[0.2, 0.5], help="pauses of the tight sets (proxies)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="awaaz-longform-") as tmp:
         if args.what == "accuracy":
             splits = args.split or ["eval_news", "eval_stories"]
             body = accuracy(splits, args.minutes or [0.0, 2.0], Path(tmp))
         elif args.what == "proxies":
-            body = proxies(args.setting, args.values, args.model)
+            body = proxies(args.setting, args.values, args.model, args.tight_gaps)
         elif args.what == "jobs":
             body = jobs(args.minutes or [10.0, 60.0, 240.0], Path(tmp))
         else:
