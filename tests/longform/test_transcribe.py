@@ -152,6 +152,26 @@ def test_a_recovered_pass_that_repeats_fewer_words_or_late_is_kept(hindi_clips: 
     assert _recovered(hindi_clips, [first, late]) == [*first, *late]
 
 
+def test_a_recovered_pass_that_tells_the_whole_pass_again_in_other_spellings_is_dropped(
+    hindi_clips: list[Clip],
+) -> None:
+    # The first pass wrote the whole piece but stamped its end early; the re-decode from that stamp
+    # writes the piece again, a few words spelt otherwise (as a Hindi-vocabulary model did on train news).
+    first = ["और आतंकवाद के मुद्दे पत्र बात की करेंगे", "श्री मोदी की सही अरब की यह दूसरी यात्रा है"]
+    again = ["दिन बाद के मुद्दे पर बात की करेंगे", "श्री मोदी की सऊदी अरब की यह दूसरी यात्रा है"]
+    assert _recovered(hindi_clips, [first, again]) == first
+    # ... and what it adds after the repeat is kept
+    more = [again[0], again[1] + " जिसमें दोनों देश"]
+    assert _recovered(hindi_clips, [first, more]) == [*first, "जिसमें दोनों देश"]
+
+
+def test_a_recovered_pass_that_shares_only_scattered_words_is_kept(hindi_clips: list[Clip]) -> None:
+    first = ["सरकार ने आज कहा कि किसानों को", "नई योजना का लाभ मिलेगा"]
+    # common words of the same topic, not a retelling: fewer than half the stretch is the same
+    other = ["राज्य में आज बारिश के कारण किसानों की फसल को", "भारी नुकसान हुआ और लाभ नहीं मिलेगा"]
+    assert _recovered(hindi_clips, [first, other]) == [*first, *other]
+
+
 def test_trimming_a_segment_keeps_the_times_of_its_remaining_words(hindi_clips: list[Clip]) -> None:
     audio, _ = _clips(hindi_clips, 0.0, 0.0)
     engine = EarlyStampEngine(passes=[["एक दो", "तीन चार"], ["x", "एक दो तीन चार पाँच"]])

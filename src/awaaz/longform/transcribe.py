@@ -6,9 +6,9 @@ one sentence, a timestamp and its end token while speech goes on (it does so at 
 hard cut in the audio). When a piece's text ends more than ``recover_gap_s`` before the piece does and the
 VAD finds at least ``recover_min_speech_s`` of speech after it, the rest is decoded again from where the
 text ended, up to ``max_recoveries`` times. When the early end was only in the timestamp (the text went on
-past it), the new pass repeats the last words of the one before: those words, if at least
-:data:`MIN_REPEATED_WORDS` of them come again within :data:`MAX_LEAD_WORDS` of the new pass's start, are
-dropped from it. The model's final timestamp sometimes claims the whole piece
+past it), the new pass tells again what the one before ended with, from a few words to the whole pass,
+often spelt otherwise: the words of the two passes are aligned and the repeated stretch is dropped from
+the new one (:func:`_repeated_lead`). The model's final timestamp sometimes claims the whole piece
 although its text stopped after the first sentence; such a piece has far fewer words than its speech
 holds. A piece with fewer than ``min_words_per_s`` words per second of speech is cut in two at its quietest
 point and each half decoded on its own (at most ``max_splits`` times deep); the halves are kept if they
@@ -26,6 +26,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from typing import TypeVar
 
 import numpy as np
@@ -56,6 +57,10 @@ MIN_REPEATED_WORDS = 4
 """A recovered pass that begins with this many of the previous pass's last words (or more) repeats it."""
 MAX_LEAD_WORDS = 8
 """Words a recovered pass may write, misheard from the cut, before the repeated ones begin."""
+MAX_UNMATCHED_TAIL = 2
+"""Last words of the previous pass that a repeat may miss (misheard) and still count as reaching its end."""
+MIN_REPEATED_SHARE = 0.5
+"""Share of the words in a repeated stretch, on each side, that must be the same words."""
 _PUNCTUATION = "।॥,.?!;:\"'"
 
 
@@ -202,15 +207,29 @@ def _words(segments: Iterable[Segment]) -> list[str]:
 
 
 def _repeated_lead(before: list[Segment], after: list[Segment]) -> int:
-    """How many leading words of ``after`` to drop: up to the end of the longest run of at least
-    :data:`MIN_REPEATED_WORDS` of ``before``'s last words that ``after`` repeats, starting within its first
-    :data:`MAX_LEAD_WORDS` words (0 when it repeats none)."""
+    """How many leading words of ``after`` to drop because they say again what ``before`` ended with.
+
+    The words of both are aligned (:class:`difflib.SequenceMatcher`). ``after`` repeats ``before`` when
+    the aligned words run on to ``before``'s end (but for :data:`MAX_UNMATCHED_TAIL` misheard last words),
+    begin within ``after``'s first :data:`MAX_LEAD_WORDS` words, number at least
+    :data:`MIN_REPEATED_WORDS`, and make up at least :data:`MIN_REPEATED_SHARE` of the stretch they span
+    on each side: then everything up to where ``before`` ended is dropped. A pass whose timestamp ended
+    long before its text did is re-decoded from inside that text and tells it again, with other
+    spellings, so an exact match would miss it. 0 when ``after`` repeats nothing.
+    """
     old, new = _words(before), _words(after)
-    for lead in range(min(MAX_LEAD_WORDS, len(new)) + 1):
-        longest = min(len(old), len(new) - lead)
-        for count in range(longest, MIN_REPEATED_WORDS - 1, -1):
-            if new[lead : lead + count] == old[len(old) - count :]:
-                return lead + count
+    blocks = [b for b in SequenceMatcher(None, old, new, autojunk=False).get_matching_blocks() if b.size]
+    if not blocks or len(old) - (blocks[-1].a + blocks[-1].size) > MAX_UNMATCHED_TAIL:
+        return 0
+    last = blocks[-1]
+    end = min(len(new), last.b + last.size + len(old) - (last.a + last.size))
+    for first in range(len(blocks)):
+        if blocks[first].b > MAX_LEAD_WORDS:
+            break
+        matched = sum(b.size for b in blocks[first:])
+        spans = (end - blocks[first].b, len(old) - blocks[first].a)
+        if matched >= MIN_REPEATED_WORDS and all(matched >= MIN_REPEATED_SHARE * span for span in spans):
+            return end
     return 0
 
 
