@@ -160,6 +160,12 @@ def test_a_recovered_pass_that_tells_the_whole_pass_again_in_other_spellings_is_
     first = ["और आतंकवाद के मुद्दे पत्र बात की करेंगे", "श्री मोदी की सही अरब की यह दूसरी यात्रा है"]
     again = ["दिन बाद के मुद्दे पर बात की करेंगे", "श्री मोदी की सऊदी अरब की यह दूसरी यात्रा है"]
     assert _recovered(hindi_clips, [first, again]) == first
+    # the early stamp was wrong: the first pass's text lasted as long as its retelling, and says so
+    audio, _ = _clips(hindi_clips, 0.0, 0.0)
+    settings = LongFormSettings(max_splits=0, max_recoveries=1)
+    engine = EarlyStampEngine(passes=[first, again])
+    segments = decode_piece(engine, Piece(0, audio), TranscribeOptions(), settings).segments
+    assert segments[-1].end == pytest.approx(1.5 + 1.5)  # the retelling ran from 1.5 s to 1.5 s after
     # ... and what it adds after the repeat is kept
     more = [again[0], again[1] + " जिसमें दोनों देश"]
     assert _recovered(hindi_clips, [first, more]) == [*first, "जिसमें दोनों देश"]

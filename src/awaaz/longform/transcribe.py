@@ -193,9 +193,14 @@ def decode_with_recovery(
             return _Decoded(segments, info, attempt)
         end = start + round(max(s.end for s in found) * SAMPLE_RATE)
         shift = piece.offset_s + start / SAMPLE_RATE
+        limit = piece.offset_s + length / SAMPLE_RATE
         if segments:
-            found = _without_words(found, _repeated_lead(segments, found))
-        segments.extend(_shifted(s, shift, piece.offset_s + length / SAMPLE_RATE) for s in found)
+            kept = _without_words(found, _repeated_lead(segments, found))
+            if len(kept) < len(found):  # whole segments told again: the earlier text lasted that long
+                retold_end = _shifted(found[len(found) - len(kept) - 1], shift, limit).end
+                segments[-1] = dataclasses.replace(segments[-1], end=max(segments[-1].end, retold_end))
+            found = kept
+        segments.extend(_shifted(s, shift, limit) for s in found)
         if end <= start or length - end < gap or not _speech_follows(piece.audio[end:], settings):
             return _Decoded(segments, info, attempt)
         start = end
