@@ -54,7 +54,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 MIN_REPEATED_WORDS = 4
-"""A recovered pass that begins with this many of the previous pass's last words (or more) repeats it."""
+"""Fewest words of a recovered pass that must align with the previous pass for it to count as a repeat."""
 MAX_LEAD_WORDS = 8
 """Words a recovered pass may write, misheard from the cut, before the repeated ones begin."""
 MAX_UNMATCHED_TAIL = 2
