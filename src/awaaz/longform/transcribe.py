@@ -224,10 +224,13 @@ def _repeated_lead(before: list[Segment], after: list[Segment]) -> int:
     """
     old, new = _words(before), _words(after)
     blocks = [b for b in SequenceMatcher(None, old, new, autojunk=False).get_matching_blocks() if b.size]
-    if not blocks or len(old) - (blocks[-1].a + blocks[-1].size) > MAX_UNMATCHED_TAIL:
+    if not blocks:
         return 0
     last = blocks[-1]
-    end = min(len(new), last.b + last.size + len(old) - (last.a + last.size))
+    unmatched_tail = len(old) - (last.a + last.size)
+    if unmatched_tail > MAX_UNMATCHED_TAIL:
+        return 0
+    end = min(len(new), last.b + last.size + unmatched_tail)
     for first in range(len(blocks)):
         if blocks[first].b > MAX_LEAD_WORDS:
             break
