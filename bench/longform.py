@@ -294,8 +294,9 @@ def proxies(
         "train Common Voice, 120": (voices, decode_audio),
     }
     for gap in tight_gaps:
-        sets[f"train Common Voice, {gap:g} s gaps"] = (voices, trimmed_loader(gap))
-        sets[f"dev prose, {gap:g} s gaps"] = (prose, trimmed_loader(gap))
+        trimmed = trimmed_loader(gap)
+        sets[f"train Common Voice, {gap:g} s gaps"] = (voices, trimmed)
+        sets[f"dev prose, {gap:g} s gaps"] = (prose, trimmed)
     rows: list[dict[str, Any]] = []
 
     def add(value: float | None, name: str, score: CorpusScore) -> None:
