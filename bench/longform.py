@@ -44,7 +44,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import numpy as np
 import soundfile as sf
 
 from awaaz.audio import Audio, decode_audio
@@ -246,16 +245,15 @@ def trimmed_loader(gap_s: float) -> Callable[[Path], Audio]:
     """Reads a clip with the silence before its first and after its last speech frame cut to ``gap_s`` / 2
     (the clip's own background, never padding), so that clips joined end to end meet across a pause of
     about ``gap_s``: sentences read one after another, by one voice or many."""
-    from awaaz.longform.vad import FRAME, SPEECH, speech_probabilities
+    from awaaz.longform.vad import speech_bounds
 
     def load(path: Path) -> Audio:
         audio = decode_audio(path)
-        speech = np.flatnonzero(speech_probabilities(audio) >= SPEECH)
-        if not speech.size:
+        bounds = speech_bounds(audio)
+        if bounds is None:
             return audio
         keep = round(gap_s / 2 * SAMPLE_RATE)
-        start = max(0, int(speech[0]) * FRAME - keep)
-        return audio[start : min(audio.shape[0], (int(speech[-1]) + 1) * FRAME + keep)]
+        return audio[max(0, bounds[0] - keep) : min(audio.shape[0], bounds[1] + keep)]
 
     return load
 

@@ -88,3 +88,48 @@ def test_labels_of_a_joined_example_have_one_segment_per_clip(
     assert sequence[-2:] == [t.timestamp_begin + round(ends[1] / TIMESTAMP_STEP_S), t.eot]
     assert given == 2
     assert trainer.tokens.decode(sequence) == f"{first.text} {second.text}"
+
+
+def test_tight_joins_cut_each_clip_to_its_speech_and_a_short_pause(train_clips: list[Clip]) -> None:
+    from awaaz.longform.vad import speech_bounds
+    from awaaz.train.augment import MIN_KEPT_SILENCE_S, with_tight_joins
+    from awaaz.types import SAMPLE_RATE
+
+    loose = join_clips(train_clips[:3])
+    single = train_clips[3]
+    tight, unchanged = with_tight_joins([loose, single], max_pause_s=0.6, seed=4)
+    assert unchanged == single, "a clip that is not joined keeps all of its audio"
+    assert tight.text == loose.text
+    assert tight.key != loose.key
+    assert tight.duration_s < loose.duration_s - 0.3, "the recorded silence around the speech is cut"
+    audio = load_clip_audio(tight)
+    assert len(audio) == pytest.approx(tight.duration_s * SAMPLE_RATE, abs=2)
+    assert tight.duration_s == pytest.approx(sum(p.duration_s for p in tight.parts))
+    for part, original in zip(tight.parts, loose.parts, strict=True):
+        recorded = decode_audio(original.audio)
+        first, last = speech_bounds(recorded) or (0, len(recorded))
+        assert part.span is not None
+        start, end = part.span
+        assert start * SAMPLE_RATE <= first, "all of the speech is kept"
+        assert end * SAMPLE_RATE >= last, "all of the speech is kept"
+        kept = (first / SAMPLE_RATE - start, end - last / SAMPLE_RATE)
+        recorded_silence = (first / SAMPLE_RATE, (len(recorded) - last) / SAMPLE_RATE)
+        for silence, available in zip(kept, recorded_silence, strict=True):
+            assert silence <= 0.3 + 1e-3, "at most half the longest pause on each side"
+            assert silence >= min(MIN_KEPT_SILENCE_S, available) - 1e-3
+    again = with_tight_joins([loose], max_pause_s=0.6, seed=4)[0]
+    assert again.key == tight.key, "the pauses are drawn from the seed"
+    assert with_tight_joins([loose], max_pause_s=0.6, seed=5)[0].key != tight.key
+
+
+def test_a_clip_without_speech_is_joined_whole(tmp_path: Path, train_clips: list[Clip]) -> None:
+    import soundfile as sf
+
+    from awaaz.train.augment import with_tight_joins
+
+    path = tmp_path / "quiet.flac"
+    sf.write(path, np.zeros(16_000, dtype=np.float32), 16_000)
+    quiet = Clip(audio=path, text="", duration_s=1.0, source="news", group="quiet")
+    tight = with_tight_joins([join_clips([quiet, train_clips[0]])], 0.6, seed=0)[0]
+    assert tight.parts[0] == quiet
+    assert tight.parts[1].span is not None

@@ -121,6 +121,15 @@ def train_command(
     join_sources: Annotated[
         str, typer.Option(help="Comma-separated sources (manifest folders) whose clips are joined.")
     ] = "ai4bharat_noa,ohmvikrant,cv_hi_sample",
+    join_pause: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=5.0,
+            help="With --join-clips: cut the joined clips to their speech so that they meet across pauses "
+            "of 0.1 s to this many seconds (sentences read one after another); 0 joins them as recorded.",
+        ),
+    ] = 0.0,
 ) -> None:
     """Fine-tune, pick the checkpoint with the best dev WER, and export it as CTranslate2 int8."""
     from awaaz.train.data import expand_manifests
@@ -144,7 +153,7 @@ def train_command(
     factors = _speed_factors(speed_perturb, "--speed-perturb")
     per_source = _source_speeds(source_speed or [], {f.parent.name for f in files})  # a clip's source
     _require_train_extra()
-    from awaaz.train.augment import with_speed_copies
+    from awaaz.train.augment import with_speed_copies, with_tight_joins
     from awaaz.train.data import joined_examples, load_training_clips, split_dev
     from awaaz.train.features import EncoderCache, precompute_encoder_outputs
     from awaaz.train.loop import TrainConfig, Trainer, uses_cached_encoder
@@ -164,6 +173,9 @@ def train_command(
         sources = [source for source in join_sources.split(",") if source]
         dev = [*dev, *joined_examples(dev, len(dev) // 3, join_max_s, dev_seed, sources)]
         train = [*train, *joined_examples(train, join_clips, join_max_s, seed, sources)]
+        if join_pause:
+            dev = with_tight_joins(dev, join_pause, dev_seed)
+            train = with_tight_joins(train, join_pause, seed)
     train = with_speed_copies(train, factors, per_source)  # dev stays as recorded
     typer.echo(f"{len(train)} training clips, {len(dev)} dev clips from {len(files)} manifests", err=True)
     config = TrainConfig(

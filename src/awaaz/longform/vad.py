@@ -41,6 +41,14 @@ def speech_seconds(audio: Audio) -> float:
     return spoken_seconds(speech_probabilities(audio))
 
 
+def speech_bounds(audio: Audio) -> tuple[int, int] | None:
+    """Samples from the start of ``audio``'s first speech frame to the end of its last (None: no speech)."""
+    speech = np.flatnonzero(speech_probabilities(audio) >= SPEECH)
+    if not speech.size:
+        return None
+    return int(speech[0]) * FRAME, min(audio.shape[0], (int(speech[-1]) + 1) * FRAME)
+
+
 def smoothed(probability: Probabilities, frames: int = SMOOTH_FRAMES) -> Probabilities:
     """``probability`` averaged over ``frames`` frames around each, to rank points as places to cut."""
     return np.convolve(probability, np.ones(frames) / frames, mode="same").astype(np.float32)

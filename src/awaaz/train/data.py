@@ -40,11 +40,14 @@ class Clip:
     joined: tuple[Clip, ...] = ()
     """The recorded clips this example plays back to back (:func:`join_clips`); ``text`` and
     ``duration_s`` are then those of the whole example, ``audio`` its first clip's."""
+    span: tuple[float, float] | None = None
+    """The stretch of the audio file (start, end in seconds) this clip plays; None: all of it.
+    ``duration_s`` is then the stretch's length (see :func:`awaaz.train.augment.with_tight_joins`)."""
 
     @property
     def key(self) -> str:
         """A stable id for caching: sha1 of the absolute audio paths (and the speed, when not 1)."""
-        name = "+".join(str(part.audio.resolve()) for part in self.parts)
+        name = "+".join(str(part.audio.resolve()) + _span_label(part.span) for part in self.parts)
         name += f"@{self.speed:g}" if self.speed != 1.0 else ""
         return hashlib.sha1(name.encode("utf-8")).hexdigest()[:16]
 
@@ -52,6 +55,10 @@ class Clip:
     def parts(self) -> tuple[Clip, ...]:
         """The recorded clips of this example, in order: itself alone, or the clips it joins."""
         return self.joined or (self,)
+
+
+def _span_label(span: tuple[float, float] | None) -> str:
+    return "" if span is None else f"[{span[0]:.3f},{span[1]:.3f}]"
 
 
 def join_clips(clips: Sequence[Clip]) -> Clip:
@@ -64,6 +71,7 @@ def join_clips(clips: Sequence[Clip]) -> Clip:
         text=" ".join(c.text for c in clips),
         duration_s=sum(c.duration_s for c in clips),
         joined=tuple(clips),
+        span=None,
     )
 
 
