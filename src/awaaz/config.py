@@ -341,6 +341,15 @@ class LongFormSettings(BaseSettings):
         ge=0,
         description="Pieces with less speech than this are too short for a words-per-second check.",
     )
+    coverage_pause_s: float = Field(
+        0.2,
+        ge=0,
+        description="A piece is also decoded stretch by stretch, cut at its pauses of at least this many "
+        "seconds, and a stretch its text skipped is put back (about twice the decoding; 0: off).",
+    )
+    coverage_min_s: float = Field(
+        1.5, gt=0, description="Shortest stretch of that check (shorter ones join a neighbour)."
+    )
 
 
 class NemoSettings(BaseSettings):

@@ -24,11 +24,17 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
 from awaaz.audio import Audio
 from awaaz.config import PieceSettings
-from awaaz.longform.vad import FRAME, SILENCE, SPEECH, Probabilities, smoothed, speech_probabilities
+from awaaz.longform.vad import (
+    FRAME,
+    SPEECH,
+    Probabilities,
+    pause_middles,
+    smoothed,
+    speech_probabilities,
+)
 from awaaz.types import SAMPLE_RATE
 
 LATE_BONUS = 0.05
@@ -97,7 +103,7 @@ class PiecePlanner:
         probability = self._detect(buffer)
         speech = np.flatnonzero(probability >= SPEECH)
         smooth = smoothed(probability)
-        pauses = self._long_pauses(probability)
+        pauses = pause_middles(probability, self.settings.sentence_pause_s)
         frames = probability.shape[0]
         pieces: list[Piece] = []
         start = 0
@@ -122,17 +128,6 @@ class PiecePlanner:
             if cut >= frames:
                 return buffer.shape[0], pieces
             start = cut
-
-    def _long_pauses(self, probability: Probabilities) -> npt.NDArray[np.int64]:
-        """The middle frame of every pause of at least ``sentence_pause_s`` (frames under
-        :data:`SILENCE`), in order."""
-        need = round(self.settings.sentence_pause_s * SAMPLE_RATE / FRAME)
-        if need <= 0:
-            return np.zeros(0, dtype=np.int64)
-        silent = np.concatenate([[False], probability < SILENCE, [False]])
-        edges = np.flatnonzero(np.diff(silent.astype(np.int8)))
-        starts, stops = edges[0::2], edges[1::2]  # each pause is frames [start, stop)
-        return np.asarray(((starts + stops) // 2)[stops - starts >= need], dtype=np.int64)
 
     @staticmethod
     def _quietest(smooth: Probabilities, low: int, high: int) -> int:

@@ -12,9 +12,10 @@ the new one (:func:`_repeated_lead`). The model's final timestamp sometimes clai
 although its text stopped after the first sentence; such a piece has far fewer words than its speech
 holds. A piece with fewer than ``min_words_per_s`` words per second of speech is cut in two at its quietest
 point and each half decoded on its own (at most ``max_splits`` times deep); the halves are kept if they
-found more words. A short recording decoded whole is never cut: it decodes exactly as before pieces
-existed. Pieces are decoded ``workers`` at a time (the model's replicas run them in parallel), and
-segments come out in order, as each piece is done.
+found more words. Each piece is also decoded stretch by stretch, cut at its inner pauses, and a stretch
+its text skipped is put back (:mod:`awaaz.longform.coverage`). A short recording decoded whole is never
+cut: it decodes exactly as before pieces existed. Pieces are decoded ``workers`` at a time (the model's
+replicas run them in parallel), and segments come out in order, as each piece is done.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from awaaz.audio import Audio
 from awaaz.config import LongFormSettings
 from awaaz.engines.base import Engine
 from awaaz.errors import TranscriptionTimeoutError
+from awaaz.longform.coverage import missing_stretches, stretches, with_stretches
 from awaaz.longform.cues import split_cues
 from awaaz.longform.pieces import Piece, PiecePlanner
 from awaaz.longform.vad import (
@@ -115,7 +117,7 @@ def _segments(
     first_info: TranscriptionInfo | None = None
 
     def decode(piece: Piece) -> _Decoded:
-        return decode_piece(engine, piece, options, settings, should_stop)
+        return decode_covered(engine, piece, options, settings, should_stop)
 
     for decoded in ordered_map(decode, planner.pieces(blocks), workers):
         if first_info is None and decoded.info is not None:
@@ -134,6 +136,36 @@ def _segments(
         duration=planner.samples_seen / SAMPLE_RATE,
         language_probability=first_info.language_probability if first_info else 1.0,
     )
+
+
+def decode_covered(
+    engine: Engine,
+    piece: Piece,
+    options: TranscribeOptions,
+    settings: LongFormSettings,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> _Decoded:
+    """Decode ``piece`` (:func:`decode_piece`), then its stretches one by one, and put back the stretches
+    its text skipped (:mod:`awaaz.longform.coverage`)."""
+    decoded = decode_piece(engine, piece, options, settings, should_stop)
+    if piece.whole or settings.coverage_pause_s <= 0:
+        return decoded
+    parts = stretches(piece, settings.coverage_pause_s, settings.coverage_min_s)
+    if len(parts) < 2:
+        return decoded
+    alone = [  # a stretch of little speech (a word's tail after a pause) is not read: the model makes it up
+        decode_piece(engine, part, options, settings, should_stop)
+        if speech_seconds(part.audio) >= settings.recover_min_speech_s
+        else _Decoded([], None, 0)
+        for part in parts
+    ]
+    words = [w for s in decoded.segments for w in s.text.split()]
+    missing = missing_stretches(words, [[w for s in a.segments for w in s.text.split()] for a in alone])
+    if not missing:
+        return decoded
+    segments = with_stretches(decoded.segments, [(at, alone[k].segments) for at, k in missing])
+    log.debug("piece at %.1f s: %d skipped stretches put back", piece.offset_s, len(missing))
+    return _Decoded(segments, decoded.info, decoded.recoveries + len(missing))
 
 
 def decode_piece(

@@ -49,6 +49,18 @@ def speech_bounds(audio: Audio) -> tuple[int, int] | None:
     return int(speech[0]) * FRAME, min(audio.shape[0], (int(speech[-1]) + 1) * FRAME)
 
 
+def pause_middles(probability: Probabilities, min_s: float) -> npt.NDArray[np.int64]:
+    """The middle frame of every pause (frames under :data:`SILENCE`) of at least ``min_s`` seconds, in
+    order; none when ``min_s`` is 0."""
+    need = round(min_s * SAMPLE_RATE / FRAME)
+    if need <= 0:
+        return np.zeros(0, dtype=np.int64)
+    silent = np.concatenate([[False], probability < SILENCE, [False]])
+    edges = np.flatnonzero(np.diff(silent.astype(np.int8)))
+    starts, stops = edges[0::2], edges[1::2]  # each pause is frames [start, stop)
+    return np.asarray(((starts + stops) // 2)[stops - starts >= need], dtype=np.int64)
+
+
 def smoothed(probability: Probabilities, frames: int = SMOOTH_FRAMES) -> Probabilities:
     """``probability`` averaged over ``frames`` frames around each, to rank points as places to cut."""
     return np.convolve(probability, np.ones(frames) / frames, mode="same").astype(np.float32)
