@@ -59,6 +59,9 @@ def test_a_put_back_stretch_splits_the_segment_it_falls_in() -> None:
     assert untimed[2].words == ()
     end = with_stretches([whole], [(6, added)])
     assert [s.text for s in end] == [whole.text, added[0].text], "after the last word: appended"
+    two = [_segment(3.2, 4.4, "मोहन आया"), _segment(4.6, 5.8, "गीता गई")]
+    both = with_stretches([whole], [(3, two[:1]), (3, two[1:])])
+    assert [s.text.strip() for s in both] == ["राम घर गया", "मोहन आया", "गीता गई", "सीता वन गई"]
     first = _segment(0.0, 4.0, "राम घर गया")
     assert with_stretches([first, whole], [(3, added)]) == [first, *added, whole], "between two segments"
 

@@ -93,7 +93,9 @@ def with_stretches(
     """``segments`` with each insert's segments put before their word number ``at`` (counted over all of
     ``segments``' words); a segment that the place falls inside is split there."""
     out = list(segments)
-    for at, added in sorted(inserts, key=lambda insert: -insert[0]):  # from the end: indices stay valid
+    # From the last place back, so that word numbers stay valid; at one place, the last insert first, so
+    # that those put there keep their order.
+    for _, (at, added) in sorted(enumerate(inserts), key=lambda e: (-e[1][0], -e[0])):
         if not added:
             continue
         seen = 0
