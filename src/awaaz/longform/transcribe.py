@@ -155,7 +155,7 @@ def decode_covered(
         return decoded
     alone = [  # a stretch of little speech (a word's tail after a pause) is not read: the model makes it up
         decode_piece(engine, part, options, settings, should_stop)
-        if speech_seconds(part.audio) >= settings.recover_min_speech_s
+        if _holds_speech(part.audio, settings)
         else _Decoded([], None, 0)
         for part in parts
     ]
@@ -233,7 +233,7 @@ def decode_with_recovery(
                 segments[-1] = dataclasses.replace(segments[-1], end=max(segments[-1].end, retold_end))
             found = kept
         segments.extend(_shifted(s, shift, limit) for s in found)
-        if end <= start or length - end < gap or not _speech_follows(piece.audio[end:], settings):
+        if end <= start or length - end < gap or not _holds_speech(piece.audio[end:], settings):
             return _Decoded(segments, info, attempt)
         start = end
     return _Decoded(segments, info, settings.max_recoveries)
@@ -304,8 +304,9 @@ def _checked(segments: Iterable[Segment], should_stop: Callable[[], bool]) -> It
         yield segment
 
 
-def _speech_follows(rest: Audio, settings: LongFormSettings) -> bool:
-    return speech_seconds(rest) >= settings.recover_min_speech_s
+def _holds_speech(audio: Audio, settings: LongFormSettings) -> bool:
+    """Whether ``audio`` holds ``recover_min_speech_s`` of speech or more: enough to be worth decoding."""
+    return speech_seconds(audio) >= settings.recover_min_speech_s
 
 
 def _shifted(segment: Segment, shift: float, limit: float) -> Segment:
