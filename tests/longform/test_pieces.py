@@ -111,12 +111,20 @@ def _piece_ends_s(settings: PieceSettings, audio: Audio) -> list[float]:
 
 
 def test_a_sentence_pause_ends_a_piece_before_its_quietest_point() -> None:
-    # Sentences of 4 s with 0.8 s before each, then speech with short 0.2 s gaps: 31 s in all.
-    long_pauses, _ = _bursts([4.0, 4.0, 4.0], pause_s=0.8)
-    short_pauses, _ = _bursts([2.0] * 8, pause_s=0.2)
-    audio = np.concatenate([long_pauses, short_pauses])
-    ends = _piece_ends_s(PieceSettings(sentence_pause_s=0.6, pad_s=0.0), audio)
-    assert ends[:2] == [4.8, 9.6]  # a sentence followed by a long pause is a piece of its own
+    # Sentences of 4 s with 0.26 s before each (a short pause, never quite silent over the 0.3 s the
+    # quietest point is judged on), then two with a full second before each: 22.8 s in all.
+    short_pauses, _ = _bursts([4.0, 4.0, 4.0], pause_s=0.26)
+    long_pauses, _ = _bursts([4.0, 4.0], pause_s=1.0)
+    audio = np.concatenate([short_pauses, long_pauses])
+    ends = _piece_ends_s(PieceSettings(sentence_pause_s=0.2, pad_s=0.0), audio)
+    assert ends[:2] == [4.3, 8.5]  # each sentence followed by a pause is a piece of its own
     assert all(b - a <= 15.0 for a, b in itertools.pairwise([0.0, *ends]))
     # Without the rule, a piece runs to its window's quietest point: several sentences in one.
-    assert _piece_ends_s(PieceSettings(sentence_pause_s=0.0, pad_s=0.0), audio)[0] == 9.6
+    assert _piece_ends_s(PieceSettings(sentence_pause_s=0.0, pad_s=0.0), audio)[0] == 12.8
+
+
+def test_of_equally_quiet_pauses_the_first_in_the_window_ends_a_piece() -> None:
+    # Five sentences of 4 s, a full second before each: three equally silent pauses lie 3-15 s into the
+    # first piece; it ends at the first, so that sentences by different readers get a piece each.
+    audio, _ = _bursts([4.0] * 5, pause_s=1.0)
+    assert _piece_ends_s(PieceSettings(sentence_pause_s=0.0, pad_s=0.0), audio)[:2] == [5.0, 10.0]
