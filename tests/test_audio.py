@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from awaaz.audio import decode_audio, duration_s, stream_audio
+from awaaz.audio import decode_audio, duration_s, fixed_blocks, stream_audio
 from awaaz.errors import (
     AudioDecodeError,
     AudioTooLongError,
@@ -128,10 +128,29 @@ def test_streaming_yields_blocks_that_add_up_to_the_whole_decode() -> None:
     blocks = stream_audio(data, block_s=2.0)
     assert blocks.declared_duration_s == pytest.approx(7.3, abs=0.05)
     parts = list(blocks)
-    assert all(p.shape[0] >= 2 * SAMPLE_RATE for p in parts[:-1])
-    assert all(p.shape[0] < 2 * SAMPLE_RATE + 8192 for p in parts)  # a block and at most one frame more
+    assert [p.shape[0] for p in parts[:-1]] == [2 * SAMPLE_RATE] * 3  # exactly a block each
+    assert 0 < parts[-1].shape[0] <= 2 * SAMPLE_RATE
     np.testing.assert_array_equal(np.concatenate(parts), decode_audio(data))
     assert blocks.decoded_samples == sum(p.shape[0] for p in parts)
+
+
+def test_the_same_samples_give_the_same_blocks_from_any_container() -> None:
+    # WAV and FLAC hold the 16 kHz samples exactly but decode in frames of other sizes; a long
+    # recording's pieces depend on where its blocks end, so the blocks must not.
+    noise = 0.01 * np.random.default_rng(0).standard_normal(int(9.5 * SAMPLE_RATE))
+    samples = (tone(9.5) + noise).astype(np.float32)
+    wav, flac = (list(stream_audio(encode(samples, SAMPLE_RATE, x), block_s=2.0)) for x in ("wav", "flac"))
+    assert [b.shape[0] for b in wav] == [b.shape[0] for b in flac]
+    for a, b in zip(wav, flac, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_fixed_blocks_cut_any_parts_into_blocks_of_one_size() -> None:
+    parts = [np.arange(n, dtype=np.float32) for n in (3, 10, 1, 0, 7, 25)]
+    blocks = list(fixed_blocks(iter(parts), 8))
+    assert [b.shape[0] for b in blocks] == [8, 8, 8, 8, 8, 6]
+    np.testing.assert_array_equal(np.concatenate(blocks), np.concatenate(parts))
+    assert list(fixed_blocks(iter([]), 8)) == []
 
 
 def test_streaming_checks_the_container_when_opened() -> None:

@@ -31,6 +31,8 @@ from awaaz.types import SAMPLE_RATE
 AudioSource = bytes | bytearray | memoryview | str | Path | BinaryIO
 Audio = npt.NDArray[np.float32]
 
+BLOCK_S = 30.0
+"""Seconds of audio in each block that :func:`stream_audio` yields (the last may be shorter)."""
 SUPPORTED_FORMATS = ("wav", "mp3", "flac", "ogg", "opus", "webm", "m4a", "aac", "mp4", "mpeg", "mpga")
 
 
@@ -129,7 +131,7 @@ def decode_audio(source: AudioSource, *, max_duration_s: float | None = None) ->
 
 
 class AudioBlocks:
-    """Mono float32 16 kHz audio decoded lazily, in blocks of about ``block_s`` seconds.
+    """Mono float32 16 kHz audio decoded lazily, in blocks of exactly ``block_s`` seconds (the last shorter).
 
     Opening checks the container (empty input, no audio stream, undecodable bytes raise at once);
     iterating decodes and resamples only as far as the consumer has read, so memory does not grow with
@@ -201,21 +203,11 @@ class AudioBlocks:
             )
 
     def _blocks(self) -> Iterator[Audio]:
-        pending: list[Audio] = []
-        held = 0
         with _decode_errors():
             resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
             frames = _frames(self._container, self._stream)
-            for frame in _with_flush(frames):
-                for out in resampler.resample(frame):
-                    samples = self._checked(out)
-                    pending.append(samples)
-                    held += samples.shape[0]
-                    if held >= self._block:
-                        yield _joined(pending)
-                        pending, held = [], 0
-        if held:
-            yield _joined(pending)
+            resampled = (out for frame in _with_flush(frames) for out in resampler.resample(frame))
+            yield from fixed_blocks((self._checked(out) for out in resampled), self._block)
 
     def _checked(self, frame: av.AudioFrame) -> Audio:
         samples = frame.to_ndarray().reshape(-1).astype(np.float32, copy=False)
@@ -234,10 +226,31 @@ class AudioBlocks:
 
 
 def stream_audio(
-    source: AudioSource, *, max_duration_s: float | None = None, block_s: float = 30.0
+    source: AudioSource, *, max_duration_s: float | None = None, block_s: float = BLOCK_S
 ) -> AudioBlocks:
     """Open ``source`` for decoding block by block (:class:`AudioBlocks`); errors as :func:`decode_audio`."""
     return AudioBlocks(source, max_duration_s=max_duration_s, block_s=block_s)
+
+
+def fixed_blocks(parts: Iterable[Audio], samples: int) -> Iterator[Audio]:
+    """The audio of ``parts`` in blocks of exactly ``samples`` (the last one shorter), however long the
+    parts are: a long recording's pieces depend on where its blocks end, so a file must give the same
+    blocks from any container (decoded frames hold 2,048 samples from WAV, 4,608 from our FLAC, 1,152 from
+    MP3) and when read clip by clip (``awaaz eval --concat``)."""
+    pending: list[Audio] = []
+    held = 0
+    for part in parts:
+        pending.append(part)
+        held += part.shape[0]
+        if held < samples:
+            continue
+        joined = _joined(pending)
+        cut = held - held % samples
+        for start in range(0, cut, samples):
+            yield joined[start : start + samples]
+        pending, held = ([joined[cut:]], held - cut) if held > cut else ([], 0)
+    if held:
+        yield _joined(pending)
 
 
 def declared_duration(source: AudioSource) -> float | None:

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from awaaz.audio import Audio
+from awaaz.evaluation import run as run_module
 from awaaz.evaluation.manifest import read_manifest
 from awaaz.evaluation.report import EvalReport
 from awaaz.evaluation.run import concatenations, evaluate, evaluate_concatenated, has_loop
 from awaaz.text.loops import collapse_loops
-from awaaz.types import SAMPLE_RATE, Segment, TranscribeOptions
+from awaaz.types import SAMPLE_RATE, Segment, TranscribeOptions, Transcription, TranscriptionInfo
 from tests.evaluation.fakes import FakeClock, ScriptedEngine, write_manifest
 from tests.fakes import FakeEngine
 
@@ -147,6 +148,26 @@ def test_concatenations_group_consecutive_clips_by_length_and_never_mix_splits(m
     groups = concatenations(entries, minutes=2.5 / 60)
     assert [[e.duration_s for e in g] for g in groups] == [[1.0, 2.0], [1.5], [0.5]]
     assert [len(g) for g in concatenations(entries, minutes=10)] == [3, 1]
+
+
+def test_long_form_evaluation_reads_the_joined_clips_in_the_blocks_a_file_is_read_in(
+    manifest: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Pieces depend on where blocks end: clip by clip, they would end at each clip's end and the
+    # transcript would differ from the one HTTP and `awaaz transcribe` give for the same audio as a file.
+    seen: list[int] = []
+
+    def transcribe(*args: object, **_: object) -> Transcription:
+        blocks = args[1]
+        assert isinstance(blocks, Iterator)
+        seen.extend(block.shape[0] for block in blocks)
+        return Transcription(TranscriptionInfo(language="hi", duration=0.0), iter(()))
+
+    monkeypatch.setattr(run_module, "transcribe_long", transcribe)
+    monkeypatch.setattr(run_module, "BLOCK_S", 0.4)
+    entries = read_manifest(manifest)  # 1.0, 2.0, 1.5 s of train
+    evaluate_concatenated(LengthEngine(), entries[:3], minutes=10, progress=False)
+    assert seen == [round(0.4 * SAMPLE_RATE)] * 11 + [round(0.1 * SAMPLE_RATE)]
 
 
 def test_long_form_evaluation_joins_clips_and_scores_the_joined_references(manifest: Path) -> None:

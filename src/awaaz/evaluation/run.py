@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from awaaz.audio import Audio, decode_audio, duration_s
+from awaaz.audio import BLOCK_S, Audio, decode_audio, duration_s, fixed_blocks
 from awaaz.config import LongFormSettings
 from awaaz.engines.base import Engine
 from awaaz.evaluation.manifest import ManifestEntry
@@ -18,7 +18,7 @@ from awaaz.longform.transcribe import transcribe_long
 from awaaz.text.loops import collapse_loops
 from awaaz.text.metrics import score_corpus, score_utterance
 from awaaz.text.script import is_devanagari_text
-from awaaz.types import TranscribeOptions
+from awaaz.types import SAMPLE_RATE, TranscribeOptions
 
 
 def has_loop(text: str) -> bool:
@@ -97,14 +97,17 @@ def evaluate_concatenated(
     for group in groups:
         lengths: list[float] = []
 
-        def blocks(group: list[ManifestEntry] = group, lengths: list[float] = lengths) -> Iterator[Audio]:
+        def clips(group: list[ManifestEntry] = group, lengths: list[float] = lengths) -> Iterator[Audio]:
             for entry in group:
                 audio = load_audio(entry.audio)
                 lengths.append(duration_s(audio))
                 yield audio
 
+        # in the blocks a file of these clips is read in, so that the transcript is the one HTTP and
+        # `awaaz transcribe` give for that file
+        blocks = fixed_blocks(clips(), round(BLOCK_S * SAMPLE_RATE))
         start, cpu_start = clock(), time.process_time()
-        raw = transcribe_long(engine, blocks(), options, longform, workers=workers).collect().text
+        raw = transcribe_long(engine, blocks, options, longform, workers=workers).collect().text
         name = f"{group[0].audio} +{len(group) - 1} clips"
         reference = " ".join(e.text for e in group)
         timing = (clock() - start, time.process_time() - cpu_start)
