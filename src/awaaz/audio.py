@@ -144,7 +144,7 @@ class AudioBlocks:
         if size == 0:
             raise EmptyAudioError("The uploaded file is empty (0 bytes). Send an audio file.")
         self.max_duration_s = max_duration_s
-        self._block = max(1, int(block_s * SAMPLE_RATE))
+        self._block = block_samples(block_s)
         self.decoded_samples = 0
         """Samples produced so far (the whole file's once iteration has ended)."""
         options = {"format_whitelist": ALLOWED_FORMATS, "protocol_whitelist": PROTOCOLS}
@@ -230,6 +230,11 @@ def stream_audio(
 ) -> AudioBlocks:
     """Open ``source`` for decoding block by block (:class:`AudioBlocks`); errors as :func:`decode_audio`."""
     return AudioBlocks(source, max_duration_s=max_duration_s, block_s=block_s)
+
+
+def block_samples(block_s: float) -> int:
+    """Samples in a block of ``block_s`` seconds, as :func:`stream_audio` cuts them (at least one)."""
+    return max(1, int(block_s * SAMPLE_RATE))
 
 
 def fixed_blocks(parts: Iterable[Audio], samples: int) -> Iterator[Audio]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from awaaz.audio import BLOCK_S, Audio, decode_audio, duration_s, fixed_blocks
+from awaaz.audio import BLOCK_S, Audio, block_samples, decode_audio, duration_s, fixed_blocks
 from awaaz.config import LongFormSettings
 from awaaz.engines.base import Engine
 from awaaz.evaluation.manifest import ManifestEntry
@@ -18,7 +18,7 @@ from awaaz.longform.transcribe import transcribe_long
 from awaaz.text.loops import collapse_loops
 from awaaz.text.metrics import score_corpus, score_utterance
 from awaaz.text.script import is_devanagari_text
-from awaaz.types import SAMPLE_RATE, TranscribeOptions
+from awaaz.types import TranscribeOptions
 
 
 def has_loop(text: str) -> bool:
@@ -105,7 +105,7 @@ def evaluate_concatenated(
 
         # in the blocks a file of these clips is read in, so that the transcript is the one HTTP and
         # `awaaz transcribe` give for that file
-        blocks = fixed_blocks(clips(), round(BLOCK_S * SAMPLE_RATE))
+        blocks = fixed_blocks(clips(), block_samples(BLOCK_S))
         start, cpu_start = clock(), time.process_time()
         raw = transcribe_long(engine, blocks, options, longform, workers=workers).collect().text
         name = f"{group[0].audio} +{len(group) - 1} clips"

@@ -41,8 +41,8 @@ EARLY_BONUS = 0.02
 """Taken off the smoothed speech probability of the window's first frame, falling to 0 at its last: of two
 about equally quiet points the earlier is cut at. Sentences read one after another with short pauses (a
 recording of many readers, cut close) then become a piece each more often instead of sharing one; chosen
-on train and dev (docs/ACCURACY.md, session 18: 0.05 the other way, the earlier rule, lost 8 words more on
-the dev prose joined across 0.5 s pauses)."""
+on train and dev (docs/ACCURACY.md, session 18: the previous rule, 0.05 towards the later point, lost 8
+words more of 404 on the dev prose joined across 0.5 s pauses)."""
 
 
 @dataclass(frozen=True, slots=True)
