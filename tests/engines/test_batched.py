@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
+import ctranslate2
+import numpy as np
 import pytest
 
 from awaaz.audio import decode_audio
+from awaaz.engines import batched
 from awaaz.engines.batched import MicroBatcher
 from awaaz.types import TranscribeOptions
 from tests.conftest import Clip
@@ -92,6 +96,61 @@ def test_a_failing_batch_fails_every_caller() -> None:
         return "no error"
 
     assert _in_threads([lambda: call(-1), lambda: call(3)]) == ["bad item", "bad item"]
+
+
+# --- the model wrapper, with a fake CTranslate2 model --------------------------------------------
+
+
+class FakeWhisper:
+    """Stands in for ``ctranslate2.models.Whisper``: encode doubles the features, generate echoes prompts."""
+
+    device = "cpu"
+
+    def encode(self, features: ctranslate2.StorageView, to_cpu: bool = False) -> ctranslate2.StorageView:
+        assert not to_cpu
+        return ctranslate2.StorageView.from_array(np.asarray(features) * 2)
+
+    def generate(
+        self, encoder_output: ctranslate2.StorageView, prompts: list[list[int]], **_: object
+    ) -> list[list[int]]:
+        assert len(np.asarray(encoder_output)) == len(prompts)
+        return [list(prompt) for prompt in prompts]
+
+
+class SlowWake(threading.Event):
+    """An event whose waiters resume 0.3 s late, as threads of a loaded machine are scheduled late."""
+
+    def wait(self, timeout: float | None = None) -> bool:
+        woke = super().wait(timeout)
+        time.sleep(0.3)
+        return woke
+
+
+def test_a_caller_woken_late_from_one_batch_still_joins_the_next(monkeypatch: pytest.MonkeyPatch) -> None:
+    plain_batch = batched._Batch
+
+    def batch_with_slow_wake() -> batched._Batch[object, object]:
+        batch: batched._Batch[object, object] = plain_batch()
+        batch.done = SlowWake()
+        return batch
+
+    monkeypatch.setattr(batched, "_Batch", batch_with_slow_wake)
+    whisper = batched.BatchingWhisper(FakeWhisper(), max_batch_size=4, max_wait_s=WAIT_S)
+    joined = threading.Barrier(2)
+
+    def transcribe(value: float) -> tuple[float, list[int]]:
+        features = ctranslate2.StorageView.from_array(np.full((1, 4, 6), value, dtype=np.float32))
+        with whisper.participant():
+            joined.wait(WAIT_S)
+            encoded = whisper.encode(features)
+            (tokens,) = whisper.generate(encoded, [[7, 8]], beam_size=5)
+        return float(np.asarray(encoded).max()), tokens
+
+    assert _in_threads([lambda: transcribe(1.0), lambda: transcribe(3.0)]) == [(2.0, [7, 8]), (6.0, [7, 8])]
+    assert whisper.encoder.batch_sizes == {2: 1}
+    # The leader of the encode batch is back first and opens the generate batch; the other caller is still
+    # waking up, and the batch must wait for it rather than run alone.
+    assert whisper.decoder.batch_sizes == {2: 1}
 
 
 # --- the real default model ----------------------------------------------------------------------

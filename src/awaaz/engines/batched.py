@@ -162,8 +162,11 @@ class BatchingWhisper:
         return getattr(self._model, name)
 
     def _ready(self, _: int) -> bool:
-        # Close a batch once every running transcription is inside a model call (this batch or another):
-        # the others are still decoding audio or running VAD, and will join within moments.
+        # Close a batch once every running transcription is inside a model call that has not run yet (this
+        # batch or another): the others are still decoding audio or running VAD, and will join within
+        # moments. A call stops counting when its batch has run, not when its thread wakes: under load a
+        # thread woken from a finished batch can take many milliseconds to be scheduled, and counted as
+        # inside until then it let the first thread's next batch close alone.
         return self._inside >= self._active
 
     def _count(self, active: int = 0, inside: int = 0) -> None:
@@ -182,13 +185,12 @@ class BatchingWhisper:
         finally:
             self._count(active=-1)
 
-    @contextmanager
-    def _in_model_call(self) -> Iterator[None]:
+    def _enter_model_call(self) -> None:
+        """Count one call as waiting for its batch; :meth:`_batch_ran` stops counting it."""
         self._count(inside=1)
-        try:
-            yield
-        finally:
-            self._count(inside=-1)
+
+    def _batch_ran(self, size: int) -> None:
+        self._count(inside=-size)
 
     # faster-whisper calls these two with one window / one prompt at a time.
 
@@ -196,8 +198,8 @@ class BatchingWhisper:
         """Encode one window of features, in a batch with other threads' windows of the same shape."""
         if to_cpu or self.encoder.max_size == 1:
             return self._model.encode(features, to_cpu=to_cpu)
-        with self._in_model_call():
-            return self.encoder.submit(tuple(features.shape[1:]), features)
+        self._enter_model_call()
+        return self.encoder.submit(tuple(features.shape[1:]), features)
 
     def generate(
         self, encoder_output: ctranslate2.StorageView, prompts: list[list[int]], **kwargs: Any
@@ -206,18 +208,24 @@ class BatchingWhisper:
         if len(prompts) != 1 or self.decoder.max_size == 1:
             return list(self._model.generate(encoder_output, prompts, **kwargs))
         key = (len(prompts[0]), tuple(encoder_output.shape[1:]), _freeze(kwargs))
-        with self._in_model_call():
-            return [self.decoder.submit(key, (encoder_output, prompts[0], kwargs))]
+        self._enter_model_call()
+        return [self.decoder.submit(key, (encoder_output, prompts[0], kwargs))]
 
     def _encode_batch(
         self, _: Hashable, items: list[ctranslate2.StorageView]
     ) -> list[ctranslate2.StorageView]:
-        output = self._model.encode(_stack(items), to_cpu=False)
+        try:
+            output = self._model.encode(_stack(items), to_cpu=False)
+        finally:
+            self._batch_ran(len(items))
         return [output] if len(items) == 1 else _rows(output)
 
     def _generate_batch(
         self, _: Hashable, items: list[tuple[ctranslate2.StorageView, list[int], dict[str, Any]]]
     ) -> list[Any]:
         kwargs = items[0][2]
-        encoded = _stack([item[0] for item in items])
-        return list(self._model.generate(encoded, [item[1] for item in items], **kwargs))
+        try:
+            encoded = _stack([item[0] for item in items])
+            return list(self._model.generate(encoded, [item[1] for item in items], **kwargs))
+        finally:
+            self._batch_ran(len(items))
