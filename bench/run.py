@@ -342,7 +342,7 @@ def gpu_name() -> str | None:
 
 def machine(device: str = "cpu") -> dict[str, Any]:
     """What the benchmark ran on."""
-    from awaaz.engines.layout import cpu_info
+    from awaaz.engines.layout import KERNEL_VARIABLES, cpu_info
 
     cpu, isa = cpu_info()
     mem_kb = next(
@@ -355,6 +355,8 @@ def machine(device: str = "cpu") -> dict[str, Any]:
         "cpu": cpu,
         "cores": len(os.sched_getaffinity(0)),
         "isa": list(isa),
+        # Forced CTranslate2 kernels (on Intel, CT2_USE_MKL=0 CT2_FORCE_CPU_ISA=AVX2 stands in for AMD AVX2).
+        "ct2_kernels": {name: os.environ[name] for name in KERNEL_VARIABLES if name in os.environ},
         "memory_gb": round(mem_kb / 1024 / 1024, 1),
         "gpu": gpu_name() if device == "cuda" else None,
         "os": platform.platform(),
@@ -553,7 +555,9 @@ def main() -> None:
 def print_table(report: Report, c4: int, out: Path) -> None:
     """The results, readable."""
     m = report.machine
-    print(f"\nMachine: {m['cpu']}, {m['cores']} cores ({', '.join(m['isa'])}), {m['memory_gb']} GB, no GPU")
+    kernels = "".join(f", {k}={v}" for k, v in m.get("ct2_kernels", {}).items())
+    isa = ", ".join(m["isa"]) + kernels
+    print(f"\nMachine: {m['cpu']}, {m['cores']} cores ({isa}), {m['memory_gb']} GB, no GPU")
     print(f"Load average at start / end: {m['load_average_at_start']} / {m['load_average_at_end']}")
     print(f"Clip: {report.clip}\nModel: {report.model}\n")
     print(f"Single clip: latency {report.latency_single_s:.2f} s, RTF {report.rtf_single:.3f} (HTTP API)")

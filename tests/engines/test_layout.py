@@ -81,6 +81,22 @@ def test_the_layout_is_measured_once_then_read_from_the_cache(tmp_path: Path) ->
     assert len(measurer.calls) == 6
 
 
+def test_other_ctranslate2_kernels_are_measured_apart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, cache, measurer = _model(tmp_path), tmp_path / "cache", Measurer()
+    for name in layout.KERNEL_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    tuned_layout(path, "int8", 2, 8, cache, measurer=measurer)
+    monkeypatch.setenv("CT2_USE_MKL", "0")
+    monkeypatch.setenv("CT2_FORCE_CPU_ISA", "AVX2")
+    tuned_layout(path, "int8", 2, 8, cache, measurer=measurer)
+    tuned_layout(path, "int8", 2, 8, cache, measurer=measurer)
+    assert len(measurer.calls) == 4, "the forced kernels were measured once, apart from the default ones"
+    keys = list(json.loads((cache / layout.CACHE_NAME).read_text()))
+    assert "CT2_FORCE_CPU_ISA=AVX2 | CT2_USE_MKL=0" in keys[1]
+
+
 def test_a_failed_measurement_falls_back_to_one_replica_per_core_and_is_not_cached(tmp_path: Path) -> None:
     def broken(path: Path, compute_type: str, candidate: Layout) -> LayoutTiming:  # noqa: ARG001
         raise RuntimeError("no model here")

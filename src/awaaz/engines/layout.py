@@ -40,6 +40,9 @@ real decoding)."""
 BEAM_SIZE = 5
 CACHE_NAME = "cpu-layouts.json"
 LOCK_NAME = ".cpu-layouts.lock"
+KERNEL_VARIABLES = ("CT2_FORCE_CPU_ISA", "CT2_USE_MKL")
+"""CTranslate2's environment variables that choose its CPU kernels: another setting is another machine as
+far as the layout goes (on Intel, ``CT2_USE_MKL=0 CT2_FORCE_CPU_ISA=AVX2`` approximates an AVX2 AMD)."""
 LOCK_WAIT_S = 120.0
 """Longest a process waits for another one's measurement (a few seconds on a 2-core VM) before its own."""
 
@@ -286,7 +289,8 @@ def _cache_key(path: Path, compute_type: str, candidates: list[Layout]) -> str:
     size = model.stat().st_size if model.is_file() else 0
     layouts = ",".join(map(str, candidates))
     version = ctranslate2.__version__
-    return f"{cpu_signature()} | ctranslate2 {version} | {compute_type} | {size} B | {layouts}"
+    kernels = "".join(f" | {name}={os.environ[name]}" for name in KERNEL_VARIABLES if name in os.environ)
+    return f"{cpu_signature()}{kernels} | ctranslate2 {version} | {compute_type} | {size} B | {layouts}"
 
 
 def _read_cache(cache: Path) -> dict[str, Any]:
