@@ -40,9 +40,10 @@ real decoding)."""
 BEAM_SIZE = 5
 CACHE_NAME = "cpu-layouts.json"
 LOCK_NAME = ".cpu-layouts.lock"
-KERNEL_VARIABLES = ("CT2_FORCE_CPU_ISA", "CT2_USE_MKL")
-"""CTranslate2's environment variables that choose its CPU kernels: another setting is another machine as
-far as the layout goes (on Intel, ``CT2_USE_MKL=0 CT2_FORCE_CPU_ISA=AVX2`` approximates an AVX2 AMD)."""
+KERNEL_VARIABLES = ("CT2_FORCE_CPU_ISA", "CT2_USE_MKL", "ONEDNN_MAX_CPU_ISA")
+"""Environment variables that choose CTranslate2's CPU kernels (oneDNN's for its int8 products): another
+setting is another machine as far as the layout goes (on Intel, ``CT2_USE_MKL=0 CT2_FORCE_CPU_ISA=AVX2``
+stands in for an AVX2 AMD; ``ONEDNN_MAX_CPU_ISA=AVX2`` also stops oneDNN using VNNI)."""
 LOCK_WAIT_S = 120.0
 """Longest a process waits for another one's measurement (a few seconds on a 2-core VM) before its own."""
 
