@@ -294,6 +294,13 @@ class PieceSettings(BaseSettings):
         description="A pause at least this long, min_piece_s or more into a piece, ends it there (a "
         "sentence's end; 0: pieces are cut at their quietest point only).",
     )
+    cut_smooth_s: float = Field(
+        0.22,
+        gt=0,
+        le=2,
+        description="Seconds the speech probability is averaged over to find a piece's quietest point "
+        "(shorter: a brief gap where two voices meet with no pause is found; 0.29 before session 19).",
+    )
 
 
 class CueSettings(BaseSettings):

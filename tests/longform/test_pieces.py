@@ -111,16 +111,17 @@ def _piece_ends_s(settings: PieceSettings, audio: Audio) -> list[float]:
 
 
 def test_a_sentence_pause_ends_a_piece_before_its_quietest_point() -> None:
-    # Sentences of 4 s with 0.26 s before each (a short pause, never quite silent over the 0.3 s the
-    # quietest point is judged on), then two with a full second before each: 22.8 s in all.
+    # Sentences of 4 s with 0.26 s before each (a short pause, never quite silent over the 0.29 s the
+    # quietest point is judged on here), then two with a full second before each: 22.8 s in all.
     short_pauses, _ = _bursts([4.0, 4.0, 4.0], pause_s=0.26)
     long_pauses, _ = _bursts([4.0, 4.0], pause_s=1.0)
     audio = np.concatenate([short_pauses, long_pauses])
-    ends = _piece_ends_s(PieceSettings(sentence_pause_s=0.2, pad_s=0.0), audio)
+    ends = _piece_ends_s(PieceSettings(sentence_pause_s=0.2, pad_s=0.0, cut_smooth_s=0.29), audio)
     assert ends[:2] == [4.3, 8.5]  # each sentence followed by a pause is a piece of its own
     assert all(b - a <= 15.0 for a, b in itertools.pairwise([0.0, *ends]))
     # Without the rule, a piece runs to its window's quietest point: several sentences in one.
-    assert _piece_ends_s(PieceSettings(sentence_pause_s=0.0, pad_s=0.0), audio)[0] == 12.8
+    without = PieceSettings(sentence_pause_s=0.0, pad_s=0.0, cut_smooth_s=0.29)
+    assert _piece_ends_s(without, audio)[0] == 12.8
 
 
 def test_of_equally_quiet_pauses_the_first_in_the_window_ends_a_piece() -> None:
@@ -128,3 +129,23 @@ def test_of_equally_quiet_pauses_the_first_in_the_window_ends_a_piece() -> None:
     # first piece; it ends at the first, so that sentences by different readers get a piece each.
     audio, _ = _bursts([4.0] * 5, pause_s=1.0)
     assert _piece_ends_s(PieceSettings(sentence_pause_s=0.0, pad_s=0.0), audio)[:2] == [5.0, 10.0]
+
+
+def test_a_piece_ends_where_voices_meet_rather_than_in_a_longer_softer_lull() -> None:
+    # 25 s of speech that never pauses (a stand-in VAD), with a softer stretch of 0.4 s at 6 s and, at
+    # 10 s, 0.1 s of no speech: two recordings joined with no pause, as the clips of a news bulletin meet.
+    # Judged over 0.29 s (before session 19) the lull looked quieter than the join; over 0.22 s it does not.
+    frames_per_s = SAMPLE_RATE / FRAME
+    probability = np.full(int(25 * frames_per_s), 0.99, dtype=np.float32)
+    lull, join = int(6 * frames_per_s), int(10 * frames_per_s)
+    probability[lull : lull + 12] = 0.62
+    probability[join : join + 3] = 0.0
+    audio = np.full(probability.shape[0] * FRAME, 0.1, dtype=np.float32)
+
+    def first_end_s(settings: PieceSettings) -> float:
+        planner = PiecePlanner(settings, lambda buffer: probability[: buffer.shape[0] // FRAME])
+        first = next(planner.pieces(_blocks(audio)))
+        return round((first.start + first.audio.shape[0]) / SAMPLE_RATE, 1)
+
+    assert first_end_s(PieceSettings(sentence_pause_s=0.0, pad_s=0.0)) == 10.0
+    assert first_end_s(PieceSettings(sentence_pause_s=0.0, pad_s=0.0, cut_smooth_s=0.29)) == 6.1

@@ -4,8 +4,9 @@ Silero VAD gives each 32 ms frame a probability of speech. A piece starts just b
 between ``min_piece_s`` and ``piece_s`` later: in the middle of the first pause of ``sentence_pause_s`` or
 more in that window (the end of a sentence: read speech becomes one piece per sentence or so, as the model
 was trained), or, if there is none, at the quietest moment of the window: where the speech
-probability, averaged over about 0.3 s, is lowest (the deepest pause, or in speech that never pauses the
-softest join between words), the earlier of two about equally quiet points. Silence at either side of a cut is
+probability, averaged over ``cut_smooth_s`` (0.22 s), is lowest (the deepest pause, or in speech that
+never pauses the softest join between words or where two voices meet), the earlier of two about equally
+quiet points. Silence at either side of a cut is
 left out, but for ``pad_s`` of context. The VAD runs on a buffer of about ``block_s`` seconds at a time; a
 piece whose window reaches past the buffer is carried over, with the audio after it, into the next one. So
 memory is one buffer and one piece, whatever the duration of the stream.
@@ -77,6 +78,7 @@ class PiecePlanner:
         self._max = int(settings.piece_s * frames_per_s)
         self._min = min(self._max, int(settings.min_piece_s * frames_per_s))
         self._pad = round(settings.pad_s * frames_per_s)
+        self._smooth = max(1, round(settings.cut_smooth_s * frames_per_s))
 
     def pieces(self, blocks: Iterable[Audio]) -> Iterator[Piece]:
         """Read ``blocks`` lazily and yield the pieces in order."""
@@ -105,7 +107,7 @@ class PiecePlanner:
         """Pieces of ``buffer`` that are complete, and how many of its samples they used up."""
         probability = self._detect(buffer)
         speech = np.flatnonzero(probability >= SPEECH)
-        smooth = smoothed(probability)
+        smooth = smoothed(probability, self._smooth)
         pauses = pause_middles(probability, self.settings.sentence_pause_s)
         frames = probability.shape[0]
         pieces: list[Piece] = []

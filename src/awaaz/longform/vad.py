@@ -16,7 +16,8 @@ SILENCE = 0.35
 """A frame below this probability is part of a pause (the live endpointer's end of an utterance, a long
 recording's sentence pause)."""
 SMOOTH_FRAMES = 9
-"""Frames (about 0.3 s) the speech probability is averaged over to rank cut points."""
+"""Frames (about 0.3 s) the speech probability is averaged over to rank cut points by default (where a
+sparse piece is halved; the piece planner uses ``PieceSettings.cut_smooth_s``)."""
 
 Probabilities = npt.NDArray[np.float32]
 
