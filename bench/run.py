@@ -342,7 +342,7 @@ def gpu_name() -> str | None:
 
 def machine(device: str = "cpu") -> dict[str, Any]:
     """What the benchmark ran on."""
-    from awaaz.engines.layout import KERNEL_VARIABLES, cpu_info
+    from awaaz.engines.layout import cpu_info, forced_kernels
 
     cpu, isa = cpu_info()
     mem_kb = next(
@@ -356,7 +356,7 @@ def machine(device: str = "cpu") -> dict[str, Any]:
         "cores": len(os.sched_getaffinity(0)),
         "isa": list(isa),
         # Forced CTranslate2 kernels (on Intel, CT2_USE_MKL=0 CT2_FORCE_CPU_ISA=AVX2 stands in for AMD AVX2).
-        "ct2_kernels": {name: os.environ[name] for name in KERNEL_VARIABLES if name in os.environ},
+        "ct2_kernels": forced_kernels(),
         "memory_gb": round(mem_kb / 1024 / 1024, 1),
         "gpu": gpu_name() if device == "cuda" else None,
         "os": platform.platform(),

@@ -111,6 +111,11 @@ def cpu_info() -> tuple[str, tuple[str, ...]]:
     return model, tuple(f for f in VECTOR_EXTENSIONS if f in flags)
 
 
+def forced_kernels() -> dict[str, str]:
+    """Those of :data:`KERNEL_VARIABLES` set in the environment, with their values."""
+    return {name: os.environ[name] for name in KERNEL_VARIABLES if name in os.environ}
+
+
 @lru_cache(maxsize=1)
 def cpu_signature() -> str:
     """The CPU model, its widest vector extension that CTranslate2 uses, and the cores this process has."""
@@ -290,7 +295,7 @@ def _cache_key(path: Path, compute_type: str, candidates: list[Layout]) -> str:
     size = model.stat().st_size if model.is_file() else 0
     layouts = ",".join(map(str, candidates))
     version = ctranslate2.__version__
-    kernels = "".join(f" | {name}={os.environ[name]}" for name in KERNEL_VARIABLES if name in os.environ)
+    kernels = "".join(f" | {name}={value}" for name, value in forced_kernels().items())
     return f"{cpu_signature()}{kernels} | ctranslate2 {version} | {compute_type} | {size} B | {layouts}"
 
 

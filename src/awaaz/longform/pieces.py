@@ -6,10 +6,10 @@ more in that window (the end of a sentence: read speech becomes one piece per se
 was trained), or, if there is none, at the quietest moment of the window: where the speech
 probability, averaged over ``cut_smooth_s`` (0.22 s), is lowest (the deepest pause, or in speech that
 never pauses the softest join between words or where two voices meet), the earlier of two about equally
-quiet points. Silence at either side of a cut is
-left out, but for ``pad_s`` of context. The VAD runs on a buffer of about ``block_s`` seconds at a time; a
-piece whose window reaches past the buffer is carried over, with the audio after it, into the next one. So
-memory is one buffer and one piece, whatever the duration of the stream.
+quiet points. Silence at either side of a cut is left out, but for ``pad_s`` of context. The VAD runs on a
+buffer of about ``block_s`` seconds at a time; a piece whose window reaches past the buffer is carried
+over, with the audio after it, into the next one. So memory is one buffer and one piece, whatever the
+duration of the stream.
 
 Audio no longer than ``whole_s`` is one piece, decoded whole as a clip, exactly as before long-form
 support existed. The limits were chosen on the dev clips carved from train and on train news joined into
