@@ -294,6 +294,22 @@ class PieceSettings(BaseSettings):
         description="A pause at least this long, min_piece_s or more into a piece, ends it there (a "
         "sentence's end; 0: pieces are cut at their quietest point only).",
     )
+    cut_at_joins: bool = Field(
+        True,
+        description="Without a sentence pause, a piece ends where two voices or recordings meet with no "
+        "pause, if the join detector finds one in its window (awaaz.longform.joins), else at its quietest "
+        "point.",
+    )
+    join_threshold: float = Field(
+        0.9, ge=0, le=1, description="Score (0-1) at which the join detector reports a join."
+    )
+    pause_level: float = Field(
+        0.25,
+        ge=0,
+        le=1,
+        description="A piece's quietest point whose speech probability, averaged, is under this is a "
+        "pause and is cut in; above it, a join of two voices is cut at if one is found.",
+    )
     cut_smooth_s: float = Field(
         0.22,
         gt=0,

@@ -3,13 +3,16 @@
 Silero VAD gives each 32 ms frame a probability of speech. A piece starts just before speech and is cut
 between ``min_piece_s`` and ``piece_s`` later: in the middle of the first pause of ``sentence_pause_s`` or
 more in that window (the end of a sentence: read speech becomes one piece per sentence or so, as the model
-was trained), or, if there is none, at the quietest moment of the window: where the speech
-probability, averaged over ``cut_smooth_s`` (0.22 s), is lowest (the deepest pause, or in speech that
-never pauses the softest join between words or where two voices meet), the earlier of two about equally
-quiet points. Silence at either side of a cut is left out, but for ``pad_s`` of context. The VAD runs on a
-buffer of about ``block_s`` seconds at a time; a piece whose window reaches past the buffer is carried
-over, with the audio after it, into the next one. So memory is one buffer and one piece, whatever the
-duration of the stream.
+was trained), or, if there is none, at the quietest moment of the window: where the speech probability,
+averaged over ``cut_smooth_s`` (0.22 s), is lowest, the earlier of two about equally quiet points. Where
+even that point is no clear pause (averaged, at or above ``pause_level``: speech that hardly pauses, as a
+news bulletin of reports joined end to end), the piece ends instead where two voices or recordings meet,
+at the surest join the detector of :mod:`awaaz.longform.joins` finds in the window away from any pause's
+edge: a cut there, to the frame, loses the fewest words (docs/ACCURACY.md, session 20). Silence at
+either side of a cut is left out, but for ``pad_s`` of context. The VAD runs on a buffer of about
+``block_s`` seconds at a time; a piece whose window reaches past the buffer is carried over, with the
+audio after it, into the next one. So memory is one buffer and one piece, whatever the duration of the
+stream.
 
 Audio no longer than ``whole_s`` is one piece, decoded whole as a clip, exactly as before long-form
 support existed. The limits were chosen on the dev clips carved from train and on train news joined into
@@ -21,15 +24,19 @@ hardly pauses that long, as it was.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from awaaz.audio import Audio
 from awaaz.config import PieceSettings
+from awaaz.longform.joins import join_points
 from awaaz.longform.vad import (
     FRAME,
+    SILENCE,
     SPEECH,
     Probabilities,
     pause_middles,
@@ -44,6 +51,10 @@ about equally quiet points the earlier is cut at. Sentences read one after anoth
 recording of many readers, cut close) then become a piece each more often instead of sharing one; chosen
 on train and dev (docs/ACCURACY.md, session 18: the previous rule, 0.05 towards the later point, lost 8
 words more of 404 on the dev prose joined across 0.5 s pauses)."""
+
+PAUSE_NEAR = 6
+"""A join with this many silent frames (about 0.2 s) within 8 frames (0.26 s) of it is the edge of a
+pause, not two voices meeting: there the quietest point is cut at."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,14 +75,26 @@ class Piece:
 
 SpeechDetector = Callable[[Audio], Probabilities]
 """Speech probability per :data:`~awaaz.longform.vad.FRAME` of audio, like :func:`speech_probabilities`."""
+JoinFinder = Callable[[Audio], tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]]
+"""Where voices meet with no pause in audio, and how surely: samples and scores, like
+:func:`~awaaz.longform.joins.join_points`."""
 
 
 class PiecePlanner:
     """Turns audio blocks into :class:`Piece` objects; see the module's docstring."""
 
-    def __init__(self, settings: PieceSettings, detect: SpeechDetector = speech_probabilities) -> None:
+    def __init__(
+        self,
+        settings: PieceSettings,
+        detect: SpeechDetector = speech_probabilities,
+        joins: JoinFinder | None = None,
+    ) -> None:
+        """``joins``: where voices meet (default: the shipped detector at ``settings.join_threshold``);
+        not looked for unless ``settings.cut_at_joins``."""
         self.settings = settings
         self._detect = detect
+        shipped = functools.partial(join_points, threshold=settings.join_threshold)
+        self._joins = (joins or shipped) if settings.cut_at_joins else None
         self.samples_seen = 0
         """Samples of the stream read so far."""
         frames_per_s = SAMPLE_RATE / FRAME
@@ -110,6 +133,19 @@ class PiecePlanner:
         smooth = smoothed(probability, self._smooth)
         pauses = pause_middles(probability, self.settings.sentence_pause_s)
         frames = probability.shape[0]
+        found: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]] = []  # joins, once needed
+
+        def joins() -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+            if not found:
+                at, score = self._joins(buffer) if self._joins else (np.zeros(0, np.int64), np.zeros(0))
+                at = np.minimum(at // FRAME, frames - 1)
+                # where sound starts or stops (a pause's edge) is no join: the quietest point cuts there
+                silent = probability < SILENCE
+                near = [int(silent[max(0, f - 8) : f + 9].sum()) for f in at]
+                inside = np.array([count < PAUSE_NEAR for count in near], dtype=bool)
+                found.append((at[inside], score[inside].astype(np.float32)))
+            return found[0]
+
         pieces: list[Piece] = []
         start = 0
         while True:
@@ -125,7 +161,11 @@ class PiecePlanner:
             else:
                 low, high = start + self._min, start + self._max
                 inside = pauses[(pauses >= low) & (pauses <= high)]
-                cut = int(inside[0]) if inside.size else self._quietest(smooth, low, high)
+                cut = (
+                    int(inside[0])
+                    if inside.size
+                    else self._join_or_quietest(joins, smooth, low, high, self.settings.pause_level)
+                )
             spoken = following[following < cut]
             end = min(cut, int(spoken[-1]) + 1 + self._pad)
             samples = slice(start * FRAME, min(end * FRAME, buffer.shape[0]))
@@ -133,6 +173,24 @@ class PiecePlanner:
             if cut >= frames:
                 return buffer.shape[0], pieces
             start = cut
+
+    @staticmethod
+    def _join_or_quietest(
+        joins: Callable[[], tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]],
+        smooth: Probabilities,
+        low: int,
+        high: int,
+        pause_level: float,
+    ) -> int:
+        """The frame in ``[low, high]`` to cut at when no sentence pause lies there: the quietest point if
+        it is a pause (its averaged speech probability under ``pause_level``), else the surest join of
+        two voices there, else the quietest point all the same."""
+        quietest = PiecePlanner._quietest(smooth, low, high)
+        if smooth[quietest] < pause_level:
+            return quietest
+        at, score = joins()
+        inside = (at >= low) & (at <= high)
+        return int(at[inside][np.argmax(score[inside])]) if inside.any() else quietest
 
     @staticmethod
     def _quietest(smooth: Probabilities, low: int, high: int) -> int:

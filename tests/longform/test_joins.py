@@ -1,0 +1,126 @@
+"""Where two voices meet with no pause: the join detector, and pieces cut there rather than in a lull."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from awaaz.audio import Audio, decode_audio
+from awaaz.config import PieceSettings
+from awaaz.longform.joins import FEATURES, HOP, JoinDetector, features, join_points, shipped_detector
+from awaaz.longform.pieces import PiecePlanner
+from awaaz.longform.vad import FRAME
+from awaaz.train.data import find_manifests, load_training_clips, split_dev
+from awaaz.types import SAMPLE_RATE
+from tests.longform.test_pieces import _blocks
+
+FRAMES_PER_S = SAMPLE_RATE / FRAME
+
+
+def _speech(seconds: float) -> tuple[Audio, npt.NDArray[np.float32]]:
+    """Audio of speech that never pauses (a stand-in VAD), with a softer stretch of 0.4 s at 6 s."""
+    probability = np.full(int(seconds * FRAMES_PER_S), 0.99, dtype=np.float32)
+    lull = int(6 * FRAMES_PER_S)
+    probability[lull : lull + 12] = 0.6
+    return np.full(probability.shape[0] * FRAME, 0.1, dtype=np.float32), probability
+
+
+def _first_end_s(
+    settings: PieceSettings, joins_s: list[float], probability: npt.NDArray[np.float32]
+) -> float:
+    audio = np.full(probability.shape[0] * FRAME, 0.1, dtype=np.float32)
+
+    def found(buffer: Audio) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+        at = np.array([round(s * SAMPLE_RATE) for s in joins_s if s * SAMPLE_RATE < buffer.shape[0]])
+        return at.astype(np.int64), np.full(at.shape[0], 0.95, dtype=np.float32)
+
+    planner = PiecePlanner(settings, lambda b: probability[: b.shape[0] // FRAME], found)
+    first = next(planner.pieces(_blocks(audio)))
+    return round((first.start + first.audio.shape[0]) / SAMPLE_RATE, 2)
+
+
+def test_a_piece_ends_where_two_voices_meet_rather_than_at_a_lull() -> None:
+    _, probability = _speech(25.0)
+    settings = PieceSettings(sentence_pause_s=0.0, pad_s=0.0)
+    assert _first_end_s(settings, [9.6], probability) == 9.6
+    assert _first_end_s(settings, [], probability) == 6.08, "no join: the quietest point, in the lull"
+    off = PieceSettings(sentence_pause_s=0.0, pad_s=0.0, cut_at_joins=False)
+    assert _first_end_s(off, [9.6], probability) == 6.08
+
+
+def _first_end_with(scores: dict[float, float], probability: npt.NDArray[np.float32]) -> float:
+    audio = np.full(probability.shape[0] * FRAME, 0.1, dtype=np.float32)
+
+    def found(_: Audio) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+        at = np.array([round(s * SAMPLE_RATE) for s in scores], dtype=np.int64)
+        return at, np.array(list(scores.values()), dtype=np.float32)
+
+    settings = PieceSettings(sentence_pause_s=0.0, pad_s=0.0)
+    planner = PiecePlanner(settings, lambda b: probability[: b.shape[0] // FRAME], found)
+    first = next(planner.pieces(_blocks(audio)))
+    return round((first.start + first.audio.shape[0]) / SAMPLE_RATE, 2)
+
+
+def test_of_several_joins_the_surest_is_cut_at() -> None:
+    _, probability = _speech(25.0)
+    assert _first_end_with({4.5: 0.91, 8.0: 0.99, 10.0: 0.95}, probability) == 8.0
+
+
+def test_a_pause_is_cut_in_rather_than_at_a_join() -> None:
+    # Read sentences meet across pauses, and a "join" found inside a sentence must not win over them.
+    _, probability = _speech(25.0)
+    probability[int(11 * FRAMES_PER_S) : int(11.5 * FRAMES_PER_S)] = 0.0  # half a second's pause at 11 s
+    end = _first_end_with({8.0: 0.99}, probability)
+    assert 10.9 <= end <= 11.5, end
+
+
+def test_the_edge_of_a_pause_is_no_join() -> None:
+    # Where sound stops, the detector scores a join; 6 silent frames within 8 of it make it a pause's edge.
+    _, probability = _speech(25.0)
+    edge = int(9 * FRAMES_PER_S)
+    probability[edge : edge + 6] = 0.3  # under the silence threshold, but not on average over 7 frames
+    assert _first_end_with({9.0: 0.99, 7.04: 0.92}, probability) == 7.04
+
+
+def test_the_detector_scores_every_hop_and_saves_and_loads_alike(tmp_path: Path) -> None:
+    audio = np.random.default_rng(0).normal(0, 0.1, 3 * SAMPLE_RATE).astype(np.float32)
+    table = features(audio)
+    assert table.shape == ((audio.shape[0] - 400) // HOP + 1, FEATURES)
+    detector = shipped_detector()
+    scores = detector.scores(audio)
+    assert scores.shape == (table.shape[0],)
+    assert np.all((scores >= 0) & (scores <= 1))
+    detector.save(tmp_path / "weights.npz")
+    again = JoinDetector.load(tmp_path / "weights.npz")
+    np.testing.assert_array_equal(again.scores(audio), scores)
+    assert join_points(np.zeros(100, dtype=np.float32), 0.9)[0].size == 0, "shorter than one window"
+
+
+def test_a_join_found_is_the_best_within_a_quarter_second() -> None:
+    audio = np.random.default_rng(1).normal(0, 0.1, 5 * SAMPLE_RATE).astype(np.float32)
+    at, score = join_points(audio, 0.0)
+    assert np.all(np.diff(at) > 25 * HOP)
+    assert np.all(score >= 0.0)
+    strict = join_points(audio, 0.99)[0]
+    assert set(strict) <= set(at)
+
+
+def test_the_joins_of_held_out_news_clips_are_found_to_the_hop(shared_data: Path) -> None:
+    # Dev news clips (never trained on) joined end to end in random orders, as eval_news is.
+    _, dev = split_dev(load_training_clips(find_manifests(shared_data)), seed=0)
+    news = [c for c in dev if c.source == "ai4bharat_noa"]
+    found = total = false = 0
+    for seed in range(3):
+        order = news[:]
+        random.Random(seed).shuffle(order)
+        audios = [decode_audio(c.audio) for c in order]
+        joins = np.cumsum([a.shape[0] for a in audios])[:-1]
+        at, _ = join_points(np.concatenate(audios), 0.9)
+        total += joins.shape[0]
+        found += sum(bool(np.any(np.abs(at - j) <= 2 * HOP)) for j in joins)
+        false += sum(not np.any(np.abs(joins - a) <= 25 * HOP) for a in at)
+    assert found >= 0.7 * total, (found, total)
+    assert false <= 2 * total, (false, total)
