@@ -20,22 +20,29 @@ from tests.longform.test_pieces import _blocks
 FRAMES_PER_S = SAMPLE_RATE / FRAME
 
 
-def _speech(seconds: float) -> tuple[Audio, npt.NDArray[np.float32]]:
-    """Audio of speech that never pauses (a stand-in VAD), with a softer stretch of 0.4 s at 6 s."""
+def _speech(seconds: float) -> npt.NDArray[np.float32]:
+    """A stand-in VAD's reading of speech that never pauses, with a softer stretch of 0.4 s at 6 s."""
     probability = np.full(int(seconds * FRAMES_PER_S), 0.99, dtype=np.float32)
     lull = int(6 * FRAMES_PER_S)
     probability[lull : lull + 12] = 0.6
-    return np.full(probability.shape[0] * FRAME, 0.1, dtype=np.float32), probability
+    return probability
+
+
+NO_SENTENCE_PAUSE = PieceSettings(sentence_pause_s=0.0, pad_s=0.0)
 
 
 def _first_end_s(
-    settings: PieceSettings, joins_s: list[float], probability: npt.NDArray[np.float32]
+    probability: npt.NDArray[np.float32],
+    joins: dict[float, float],
+    settings: PieceSettings = NO_SENTENCE_PAUSE,
 ) -> float:
+    """Where the first piece ends, given the VAD's reading and the joins found (second: score)."""
     audio = np.full(probability.shape[0] * FRAME, 0.1, dtype=np.float32)
 
     def found(buffer: Audio) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
-        at = np.array([round(s * SAMPLE_RATE) for s in joins_s if s * SAMPLE_RATE < buffer.shape[0]])
-        return at.astype(np.int64), np.full(at.shape[0], 0.95, dtype=np.float32)
+        inside = {s: p for s, p in joins.items() if s * SAMPLE_RATE < buffer.shape[0]}
+        at = np.array([round(s * SAMPLE_RATE) for s in inside], dtype=np.int64)
+        return at, np.array(list(inside.values()), dtype=np.float32)
 
     planner = PiecePlanner(settings, lambda b: probability[: b.shape[0] // FRAME], found)
     first = next(planner.pieces(_blocks(audio)))
@@ -43,46 +50,31 @@ def _first_end_s(
 
 
 def test_a_piece_ends_where_two_voices_meet_rather_than_at_a_lull() -> None:
-    _, probability = _speech(25.0)
-    settings = PieceSettings(sentence_pause_s=0.0, pad_s=0.0)
-    assert _first_end_s(settings, [9.6], probability) == 9.6
-    assert _first_end_s(settings, [], probability) == 6.08, "no join: the quietest point, in the lull"
+    probability = _speech(25.0)
+    assert _first_end_s(probability, {9.6: 0.95}) == 9.6
+    assert _first_end_s(probability, {}) == 6.08, "no join: the quietest point, in the lull"
     off = PieceSettings(sentence_pause_s=0.0, pad_s=0.0, cut_at_joins=False)
-    assert _first_end_s(off, [9.6], probability) == 6.08
-
-
-def _first_end_with(scores: dict[float, float], probability: npt.NDArray[np.float32]) -> float:
-    audio = np.full(probability.shape[0] * FRAME, 0.1, dtype=np.float32)
-
-    def found(_: Audio) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
-        at = np.array([round(s * SAMPLE_RATE) for s in scores], dtype=np.int64)
-        return at, np.array(list(scores.values()), dtype=np.float32)
-
-    settings = PieceSettings(sentence_pause_s=0.0, pad_s=0.0)
-    planner = PiecePlanner(settings, lambda b: probability[: b.shape[0] // FRAME], found)
-    first = next(planner.pieces(_blocks(audio)))
-    return round((first.start + first.audio.shape[0]) / SAMPLE_RATE, 2)
+    assert _first_end_s(probability, {9.6: 0.95}, off) == 6.08
 
 
 def test_of_several_joins_the_surest_is_cut_at() -> None:
-    _, probability = _speech(25.0)
-    assert _first_end_with({4.5: 0.91, 8.0: 0.99, 10.0: 0.95}, probability) == 8.0
+    assert _first_end_s(_speech(25.0), {4.5: 0.91, 8.0: 0.99, 10.0: 0.95}) == 8.0
 
 
 def test_a_pause_is_cut_in_rather_than_at_a_join() -> None:
     # Read sentences meet across pauses, and a "join" found inside a sentence must not win over them.
-    _, probability = _speech(25.0)
+    probability = _speech(25.0)
     probability[int(11 * FRAMES_PER_S) : int(11.5 * FRAMES_PER_S)] = 0.0  # half a second's pause at 11 s
-    end = _first_end_with({8.0: 0.99}, probability)
+    end = _first_end_s(probability, {8.0: 0.99})
     assert 10.9 <= end <= 11.5, end
 
 
 def test_the_edge_of_a_pause_is_no_join() -> None:
     # Where sound stops, the detector scores a join; 6 silent frames within 8 of it make it a pause's edge.
-    _, probability = _speech(25.0)
+    probability = _speech(25.0)
     edge = int(9 * FRAMES_PER_S)
     probability[edge : edge + 6] = 0.3  # under the silence threshold, but not on average over 7 frames
-    assert _first_end_with({9.0: 0.99, 7.04: 0.92}, probability) == 7.04
+    assert _first_end_s(probability, {9.0: 0.99, 7.04: 0.92}) == 7.04
 
 
 def test_the_detector_scores_every_hop_and_saves_and_loads_alike(tmp_path: Path) -> None:

@@ -53,8 +53,10 @@ on train and dev (docs/ACCURACY.md, session 18: the previous rule, 0.05 towards 
 words more of 404 on the dev prose joined across 0.5 s pauses)."""
 
 PAUSE_NEAR = 6
-"""A join with this many silent frames (about 0.2 s) within 8 frames (0.26 s) of it is the edge of a
-pause, not two voices meeting: there the quietest point is cut at."""
+"""A join with this many silent frames (about 0.2 s) within :data:`PAUSE_RADIUS` frames of it is the edge
+of a pause, not two voices meeting: there the quietest point is cut at."""
+PAUSE_RADIUS = 8
+"""Frames (0.26 s) either side of a join looked at for the silence of a pause's edge."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,18 +135,16 @@ class PiecePlanner:
         smooth = smoothed(probability, self._smooth)
         pauses = pause_middles(probability, self.settings.sentence_pause_s)
         frames = probability.shape[0]
-        found: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]] = []  # joins, once needed
 
+        @functools.cache  # only once a window has no clear pause, and then once per buffer
         def joins() -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
-            if not found:
-                at, score = self._joins(buffer) if self._joins else (np.zeros(0, np.int64), np.zeros(0))
-                at = np.minimum(at // FRAME, frames - 1)
-                # where sound starts or stops (a pause's edge) is no join: the quietest point cuts there
-                silent = probability < SILENCE
-                near = [int(silent[max(0, f - 8) : f + 9].sum()) for f in at]
-                inside = np.array([count < PAUSE_NEAR for count in near], dtype=bool)
-                found.append((at[inside], score[inside].astype(np.float32)))
-            return found[0]
+            at, score = self._joins(buffer) if self._joins else (np.zeros(0, np.int64), np.zeros(0))
+            at = np.minimum(at // FRAME, frames - 1)
+            # where sound starts or stops (a pause's edge) is no join: the quietest point cuts there
+            silent = probability < SILENCE
+            near = [int(silent[max(0, f - PAUSE_RADIUS) : f + PAUSE_RADIUS + 1].sum()) for f in at]
+            inside = np.array([count < PAUSE_NEAR for count in near], dtype=bool)
+            return at[inside], score[inside].astype(np.float32)
 
         pieces: list[Piece] = []
         start = 0
