@@ -310,6 +310,20 @@ class PieceSettings(BaseSettings):
         description="A piece's quietest point whose speech probability, averaged, is under this is a "
         "pause and is cut in; above it, a join of two voices is cut at if one is found.",
     )
+    quiet_level: float = Field(
+        0.1,
+        ge=0,
+        le=1,
+        description="A quietest point under this is cut in whatever joins there are; between it and "
+        "pause_level (a lull, which read speech also has between sentences) only a join scoring at least "
+        "sure_join_threshold is cut at instead. At pause_level: lulls are always cut in.",
+    )
+    sure_join_threshold: float = Field(
+        0.999,
+        ge=0,
+        le=1,
+        description="Score (0-1) a join needs to be cut at rather than a lull (see quiet_level).",
+    )
     cut_smooth_s: float = Field(
         0.22,
         gt=0,

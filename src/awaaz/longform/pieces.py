@@ -8,7 +8,10 @@ averaged over ``cut_smooth_s`` (0.22 s), is lowest, the earlier of two about equ
 even that point is no clear pause (averaged, at or above ``pause_level``: speech that hardly pauses, as a
 news bulletin of reports joined end to end), the piece ends instead where two voices or recordings meet,
 at the surest join the detector of :mod:`awaaz.longform.joins` finds in the window away from any pause's
-edge: a cut there, to the frame, loses the fewest words (docs/ACCURACY.md, session 20). Silence at
+edge: a cut there, to the frame, loses the fewest words (docs/ACCURACY.md, session 20). Where that point
+is only a lull (averaged, between ``quiet_level`` and ``pause_level``: a breath between two phrases, or a
+short pause between two read sentences), a join wins over it only when the detector is all but sure of it
+(``sure_join_threshold``; session 21: a lull inside a sentence was the cut that cost most words). Silence at
 either side of a cut is left out, but for ``pad_s`` of context. The VAD runs on a buffer of about
 ``block_s`` seconds at a time; a piece whose window reaches past the buffer is carried over, with the
 audio after it, into the next one. So memory is one buffer and one piece, whatever the duration of the
@@ -161,11 +164,7 @@ class PiecePlanner:
             else:
                 low, high = start + self._min, start + self._max
                 inside = pauses[(pauses >= low) & (pauses <= high)]
-                cut = (
-                    int(inside[0])
-                    if inside.size
-                    else self._join_or_quietest(joins, smooth, low, high, self.settings.pause_level)
-                )
+                cut = int(inside[0]) if inside.size else self._join_or_quietest(joins, smooth, low, high)
             spoken = following[following < cut]
             end = min(cut, int(spoken[-1]) + 1 + self._pad)
             samples = slice(start * FRAME, min(end * FRAME, buffer.shape[0]))
@@ -174,22 +173,25 @@ class PiecePlanner:
                 return buffer.shape[0], pieces
             start = cut
 
-    @staticmethod
     def _join_or_quietest(
+        self,
         joins: Callable[[], tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]],
         smooth: Probabilities,
         low: int,
         high: int,
-        pause_level: float,
     ) -> int:
         """The frame in ``[low, high]`` to cut at when no sentence pause lies there: the quietest point if
-        it is a pause (its averaged speech probability under ``pause_level``), else the surest join of
-        two voices there, else the quietest point all the same."""
+        it is quiet (its averaged speech probability under ``quiet_level``); else the surest join of two
+        voices there, which must score ``sure_join_threshold`` to win over a lull (under
+        ``pause_level``); else the quietest point all the same."""
         quietest = PiecePlanner._quietest(smooth, low, high)
-        if smooth[quietest] < pause_level:
+        level = smooth[quietest]
+        if level < min(self.settings.quiet_level, self.settings.pause_level):
             return quietest
         at, score = joins()
         inside = (at >= low) & (at <= high)
+        if level < self.settings.pause_level:
+            inside &= score >= self.settings.sure_join_threshold
         return int(at[inside][np.argmax(score[inside])]) if inside.any() else quietest
 
     @staticmethod
