@@ -21,10 +21,12 @@ memory against duration.
     The tuning proxies, from train data only: the dev clips carved from train (news, prose) and the first
     120 train news and Common Voice clips, each set joined into one recording and transcribed in process
     with the piece setting ``--setting`` (of ``AWAAZ_LONGFORM_*``) at each value; reports WER and
-    deletions, and the 99 dev clips one by one. Two more sets stand in for read sentences by many voices
-    joined with short pauses (what eval_stories joined is): the Common Voice and dev prose clips with
-    their silence cut to ``--tight-gaps`` seconds between one clip's speech and the next, each beside
-    the same clips one by one. Long-form settings and models are chosen here, never on an eval split.
+    deletions, and the 99 dev clips one by one. "train news, half B" is cut with a join detector trained
+    without it (the other sets' news was in the shipped detector's training). Two more sets stand in for
+    read sentences by many voices joined with short pauses (what eval_stories joined is): the Common
+    Voice and dev prose clips with their silence cut to ``--tight-gaps`` seconds between one clip's
+    speech and the next, each beside the same clips one by one. Long-form settings and models are
+    chosen here, never on an eval split.
 
 All print a table and write JSON under ``bench/results/`` with the machine's CPU and ISA.
 """
@@ -259,16 +261,23 @@ def trimmed_loader(gap_s: float) -> Callable[[Path], Audio]:
 
 
 def proxies(
-    setting: str, values: list[float], model: str | None = None, tight_gaps: Sequence[float] = (0.2, 0.5)
+    setting: str,
+    values: list[float],
+    model: str | None = None,
+    tight_gaps: Sequence[float] = (0.2, 0.5),
+    work: Path | None = None,
 ) -> dict[str, Any]:
     """Long-form WER of the train-only proxies for each ``values`` of the piece setting ``setting``, and
     the 99 dev clips one by one (what a model change must not make worse); ``model``: default model.
     The tight sets (:func:`trimmed_loader`, one per ``tight_gaps``) are scored beside their clips one by
-    one: only the loss from joining is informative on train clips the model has seen."""
+    one: only the loss from joining is informative on train clips the model has seen. The news sets
+    above are cut with the shipped join detector, which was trained on them; "train news, half B" (the
+    clips of every other train broadcast) is cut with a detector trained, into ``work``, without them."""
     from awaaz.config import get_settings
     from awaaz.evaluation.run import evaluate, evaluate_concatenated
     from awaaz.models.loading import load_engine
     from awaaz.train.data import Clip, find_manifests, load_training_clips, split_dev
+    from awaaz.train.joins import train as train_joins
 
     settings = get_settings()
     engine = load_engine(model, settings)
@@ -299,6 +308,12 @@ def proxies(
         "train Common Voice, 120": (voices, decode_audio),
         "train news, 100 broadcasts": (broadcasts, decode_audio),
     }
+    news = [c for c in train if c.source == "ai4bharat_noa" and not c.synthetic and c.speed == 1.0]
+    half_b = set(sorted({c.group for c in news})[1::2])
+    unseen = entries([c for c in news if c.group in half_b], "train news half B")
+    detector = (work or Path(tempfile.mkdtemp())) / "joins-without-half-b.npz"
+    train_joins(SHARED_DATA, leave_out=half_b).save(detector)
+    sets["train news, half B (joins unseen)"] = (unseen, decode_audio)
     for gap in tight_gaps:
         trimmed = trimmed_loader(gap)
         sets[f"train Common Voice, {gap:g} s gaps"] = (voices, trimmed)
@@ -315,7 +330,11 @@ def proxies(
             flush=True,
         )
 
-    one_by_one = {"dev, 99 clips": entries(dev, "dev"), "train news, 100 broadcasts": broadcasts}
+    one_by_one = {
+        "dev, 99 clips": entries(dev, "dev"),
+        "train news, 100 broadcasts": broadcasts,
+        "train news, half B (joins unseen)": unseen,
+    }
     if tight_gaps:
         one_by_one.update({"train Common Voice, 120": voices, "dev prose": prose})
     for name, group in one_by_one.items():
@@ -324,11 +343,12 @@ def proxies(
         pieces = settings.longform.pieces.model_copy(update={setting: value})
         longform = settings.longform.model_copy(update={"pieces": pieces})
         for name, (group, load) in sets.items():
+            held_out = pieces.model_copy(update={"join_detector": detector})
             report = evaluate_concatenated(
                 engine,
                 group,
                 60.0,
-                longform=longform,
+                longform=longform.model_copy(update={"pieces": held_out}) if group is unseen else longform,
                 workers=engine.placement.replicas,
                 load_audio=load,
                 progress=False,
@@ -357,7 +377,7 @@ def main() -> None:
             splits = args.split or ["eval_news", "eval_stories"]
             body = accuracy(splits, args.minutes or [0.0, 2.0], Path(tmp))
         elif args.what == "proxies":
-            body = proxies(args.setting, args.values, args.model, args.tight_gaps)
+            body = proxies(args.setting, args.values, args.model, args.tight_gaps, Path(tmp))
         elif args.what == "jobs":
             body = jobs(args.minutes or [10.0, 60.0, 240.0], Path(tmp))
         else:

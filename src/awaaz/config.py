@@ -303,6 +303,11 @@ class PieceSettings(BaseSettings):
     join_threshold: float = Field(
         0.9, ge=0, le=1, description="Score (0-1) at which the join detector reports a join."
     )
+    join_detector: Path | None = Field(
+        None,
+        description="Weights of a join detector to use instead of the shipped one (written by "
+        "python -m awaaz.train.joins).",
+    )
     pause_level: float = Field(
         0.25,
         ge=0,

@@ -95,6 +95,26 @@ def test_the_edge_of_a_pause_is_no_join() -> None:
     assert _first_end_s(probability, {9.0: 0.99, 7.04: 0.92}) == 7.04
 
 
+def test_a_detector_of_ones_own_is_used_when_set(tmp_path: Path) -> None:
+    # Weights made to score every hop as a join, and none: the planner cuts where the set detector says.
+    shipped = shipped_detector()
+    weight, bias = shipped.layers[-1]
+    for name, shift in (("always", 1000.0), ("never", -1000.0)):
+        layers = (*shipped.layers[:-1], (weight, bias + shift))
+        JoinDetector(shipped.mean, shipped.scale, layers).save(tmp_path / f"{name}.npz")
+    probability = _speech(25.0)
+    audio = np.random.default_rng(2).normal(0, 0.1, probability.shape[0] * FRAME).astype(np.float32)
+
+    def first_end_s(weights: str) -> float:
+        settings = NO_SENTENCE_PAUSE.model_copy(update={"join_detector": tmp_path / weights})
+        planner = PiecePlanner(settings, lambda b: probability[: b.shape[0] // FRAME])
+        first = next(planner.pieces(_blocks(audio)))
+        return round((first.start + first.audio.shape[0]) / SAMPLE_RATE, 2)
+
+    assert first_end_s("never.npz") == 6.08, "no join anywhere: the lull"
+    assert first_end_s("always.npz") < 6.0, "a join at every hop: the first the window allows"
+
+
 def test_the_detector_scores_every_hop_and_saves_and_loads_alike(tmp_path: Path) -> None:
     audio = np.random.default_rng(0).normal(0, 0.1, 3 * SAMPLE_RATE).astype(np.float32)
     table = features(audio)

@@ -128,13 +128,19 @@ class JoinDetector:
             x = x @ weight + bias
             if i < len(self.layers) - 1:
                 x = np.maximum(x, 0)
-        return np.asarray(1 / (1 + np.exp(-x[:, 0])), dtype=np.float32)
+        return np.asarray(1 / (1 + np.exp(-np.clip(x[:, 0], -50, 50))), dtype=np.float32)
 
 
 @functools.cache
 def shipped_detector() -> JoinDetector:
     """The detector shipped with Awaaz, loaded once."""
     return JoinDetector.load()
+
+
+@functools.cache
+def detector_at(path: Path | None) -> JoinDetector:
+    """The detector whose weights are at ``path`` (the shipped one for None), loaded once."""
+    return JoinDetector.load(path) if path else shipped_detector()
 
 
 def join_points(

@@ -36,7 +36,7 @@ import numpy.typing as npt
 
 from awaaz.audio import Audio
 from awaaz.config import PieceSettings
-from awaaz.longform.joins import join_points
+from awaaz.longform.joins import detector_at, join_points
 from awaaz.longform.vad import (
     FRAME,
     SILENCE,
@@ -94,12 +94,17 @@ class PiecePlanner:
         detect: SpeechDetector = speech_probabilities,
         joins: JoinFinder | None = None,
     ) -> None:
-        """``joins``: where voices meet (default: the shipped detector at ``settings.join_threshold``);
-        not looked for unless ``settings.cut_at_joins``."""
+        """``joins``: where voices meet (default: ``settings.join_detector``, else the shipped detector, at
+        ``settings.join_threshold``); not looked for unless ``settings.cut_at_joins``."""
         self.settings = settings
         self._detect = detect
-        shipped = functools.partial(join_points, threshold=settings.join_threshold)
-        self._joins = (joins or shipped) if settings.cut_at_joins else None
+        self._joins: JoinFinder | None = None
+        if settings.cut_at_joins:
+            self._joins = joins or functools.partial(
+                join_points,
+                threshold=settings.join_threshold,
+                detector=detector_at(settings.join_detector),
+            )
         self.samples_seen = 0
         """Samples of the stream read so far."""
         frames_per_s = SAMPLE_RATE / FRAME

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -60,14 +60,15 @@ def examples(
     return np.vstack(inputs), np.concatenate(labels).astype(np.float32)
 
 
-def train(data_dir: Path, seed: int = 0) -> JoinDetector:
-    """A detector trained on the train split of ``data_dir`` (the dev clips of :func:`split_dev` left out)."""
+def train(data_dir: Path, seed: int = 0, leave_out: Collection[str] = ()) -> JoinDetector:
+    """A detector trained on the train split of ``data_dir`` (the dev clips of :func:`split_dev` left out),
+    without the news clips of the broadcasts (clip groups) in ``leave_out``, kept to measure it on."""
     import torch
 
     torch.manual_seed(seed)
     train_clips, _ = split_dev(load_training_clips(find_manifests(data_dir)), seed=0)
     real = [c for c in train_clips if not c.synthetic and c.speed == 1.0]
-    news = [c for c in real if c.source == "ai4bharat_noa"]
+    news = [c for c in real if c.source == "ai4bharat_noa" and c.group not in leave_out]
     read = [c for c in real if c.source in ("ohmvikrant", "cv_hi_sample")][:300]
     x_news, y_news = examples(news, [seed + 1, seed + 2, seed + 3], joins=True, every=4)
     x_read, y_read = examples(read, [seed + 4], joins=False, every=8)
