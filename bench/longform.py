@@ -342,13 +342,14 @@ def proxies(
     for value in values:
         pieces = settings.longform.pieces.model_copy(update={setting: value})
         longform = settings.longform.model_copy(update={"pieces": pieces})
+        held_out = pieces.model_copy(update={"join_detector": detector})
+        unseen_longform = settings.longform.model_copy(update={"pieces": held_out})
         for name, (group, load) in sets.items():
-            held_out = pieces.model_copy(update={"join_detector": detector})
             report = evaluate_concatenated(
                 engine,
                 group,
                 60.0,
-                longform=longform.model_copy(update={"pieces": held_out}) if group is unseen else longform,
+                longform=unseen_longform if group is unseen else longform,
                 workers=engine.placement.replicas,
                 load_audio=load,
                 progress=False,

@@ -76,15 +76,15 @@ def test_only_a_sure_join_wins_over_a_lull() -> None:
     lull = int(6 * FRAMES_PER_S)
     probability[lull : lull + 12] = 0.15
     assert _first_end_s(probability, {9.6: 0.9995}) == 9.6, "a sure join, and the window holds only a lull"
-    in_lull = {_first_end_s(probability, {})}
-    assert 6.0 - 0.1 <= min(in_lull) <= 6.4, in_lull
-    assert _first_end_s(probability, {9.6: 0.95}) in in_lull, "a join, but not sure enough: the lull"
+    in_lull = _first_end_s(probability, {})
+    assert 6.0 - 0.1 <= in_lull <= 6.4, in_lull
+    assert _first_end_s(probability, {9.6: 0.95}) == in_lull, "a join, but not sure enough: the lull"
     sure_at = PieceSettings(sentence_pause_s=0.0, pad_s=0.0, sure_join_threshold=0.9)
     assert _first_end_s(probability, {9.6: 0.95}, sure_at) == 9.6
     lulls_win = PieceSettings(sentence_pause_s=0.0, pad_s=0.0, quiet_level=0.25)
-    assert _first_end_s(probability, {9.6: 0.9995}, lulls_win) in in_lull
+    assert _first_end_s(probability, {9.6: 0.9995}, lulls_win) == in_lull
     probability[lull : lull + 12] = 0.02  # silence, not a lull: cut in whatever the joins
-    assert _first_end_s(probability, {9.6: 0.9995}) in in_lull
+    assert _first_end_s(probability, {9.6: 0.9995}) == in_lull
 
 
 def test_the_edge_of_a_pause_is_no_join() -> None:

@@ -99,11 +99,9 @@ class PiecePlanner:
         self.settings = settings
         self._detect = detect
         self._joins: JoinFinder | None = None
-        if settings.cut_at_joins:
-            self._joins = joins or functools.partial(
-                join_points,
-                threshold=settings.join_threshold,
-                detector=detector_at(settings.join_detector),
+        if settings.cut_at_joins:  # the detector is loaded when a window first needs it, once per process
+            self._joins = joins or (
+                lambda audio: join_points(audio, settings.join_threshold, detector_at(settings.join_detector))
             )
         self.samples_seen = 0
         """Samples of the stream read so far."""
@@ -189,7 +187,7 @@ class PiecePlanner:
         it is quiet (its averaged speech probability under ``quiet_level``); else the surest join of two
         voices there, which must score ``sure_join_threshold`` to win over a lull (under
         ``pause_level``); else the quietest point all the same."""
-        quietest = PiecePlanner._quietest(smooth, low, high)
+        quietest = self._quietest(smooth, low, high)
         level = smooth[quietest]
         if level < min(self.settings.quiet_level, self.settings.pause_level):
             return quietest
