@@ -20,9 +20,10 @@ memory against duration.
 ``python bench/longform.py proxies [--values 0 0.8] [--setting sentence_pause_s] [--model M]``
     The tuning proxies, from train data only: the dev clips carved from train (news, prose) and the first
     120 train news and Common Voice clips, each set joined into one recording and transcribed in process
-    with the piece setting ``--setting`` (of ``AWAAZ_LONGFORM_*``) at each value; reports WER and
-    deletions, and the 99 dev clips one by one. "train news, half B" is cut with a join detector trained
-    without it (the other sets' news was in the shipped detector's training). Two more sets stand in for
+    with the piece or long-form setting ``--setting`` (of ``AWAAZ_LONGFORM_*``, e.g. ``piece_s`` or
+    ``max_recoveries``) at each value; reports WER and deletions, and the 99 dev clips one by one.
+    "train news, half B" is cut with a join detector trained without it (the other sets' news was in
+    the shipped detector's training). Two more sets stand in for
     read sentences by many voices joined with short pauses (what eval_stories joined is): the Common
     Voice and dev prose clips with their silence cut to ``--tight-gaps`` seconds between one clip's
     speech and the next, each beside the same clips one by one. Long-form settings and models are
@@ -49,6 +50,7 @@ import httpx
 import soundfile as sf
 
 from awaaz.audio import Audio, decode_audio
+from awaaz.config import LongFormSettings, PieceSettings, get_settings
 from awaaz.evaluation.manifest import ManifestEntry, read_manifest
 from awaaz.evaluation.run import concatenations
 from awaaz.text.metrics import CorpusScore, score_utterance
@@ -260,6 +262,20 @@ def trimmed_loader(gap_s: float) -> Callable[[Path], Audio]:
     return load
 
 
+def with_setting(longform: LongFormSettings, setting: str, value: float) -> LongFormSettings:
+    """``longform`` with one setting changed: a piece setting (``sentence_pause_s``) or one of the
+    long-form settings themselves (``max_recoveries``); an integer setting takes ``value`` rounded."""
+    for model, fields in (
+        (longform.pieces, PieceSettings.model_fields),
+        (longform, LongFormSettings.model_fields),
+    ):
+        if setting in fields and setting not in ("pieces", "cues"):
+            typed = round(value) if fields[setting].annotation is int else value
+            changed = model.model_copy(update={setting: typed})
+            return longform.model_copy(update={"pieces": changed}) if model is longform.pieces else changed
+    raise SystemExit(f"--setting {setting!r} is neither a piece setting nor a long-form setting")
+
+
 def proxies(
     setting: str,
     values: list[float],
@@ -273,7 +289,6 @@ def proxies(
     one: only the loss from joining is informative on train clips the model has seen. The news sets
     above are cut with the shipped join detector, which was trained on them; "train news, half B" (the
     clips of every other train broadcast) is cut with a detector trained, into ``work``, without them."""
-    from awaaz.config import get_settings
     from awaaz.evaluation.run import evaluate, evaluate_concatenated
     from awaaz.models.loading import load_engine
     from awaaz.train.data import Clip, find_manifests, load_training_clips, split_dev
@@ -340,10 +355,9 @@ def proxies(
     for name, group in one_by_one.items():
         add(None, name, evaluate(engine, group, longform=settings.longform, progress=False).summary.score)
     for value in values:
-        pieces = settings.longform.pieces.model_copy(update={setting: value})
-        longform = settings.longform.model_copy(update={"pieces": pieces})
-        held_out = pieces.model_copy(update={"join_detector": detector})
-        unseen_longform = settings.longform.model_copy(update={"pieces": held_out})
+        longform = with_setting(settings.longform, setting, value)
+        held_out = longform.pieces.model_copy(update={"join_detector": detector})
+        unseen_longform = longform.model_copy(update={"pieces": held_out})
         for name, (group, load) in sets.items():
             report = evaluate_concatenated(
                 engine,
@@ -363,7 +377,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("what", choices=("accuracy", "memory", "jobs", "proxies"))
-    parser.add_argument("--setting", default="sentence_pause_s", help="piece setting (proxies)")
+    parser.add_argument("--setting", default="sentence_pause_s", help="piece or long-form setting (proxies)")
     parser.add_argument("--values", type=float, nargs="+", default=[0.0, 0.8], help="its values (proxies)")
     parser.add_argument("--split", action="append", help="eval splits (accuracy; default both)")
     parser.add_argument("--minutes", type=float, nargs="+", help="recording lengths (0: whole split)")
