@@ -23,11 +23,10 @@ memory against duration.
     with the piece or long-form setting ``--setting`` (of ``AWAAZ_LONGFORM_*``, e.g. ``piece_s`` or
     ``max_recoveries``) at each value; reports WER and deletions, and the 99 dev clips one by one.
     "train news, half B" is cut with a join detector trained without it (the other sets' news was in
-    the shipped detector's training). Two more sets stand in for
-    read sentences by many voices joined with short pauses (what eval_stories joined is): the Common
-    Voice and dev prose clips with their silence cut to ``--tight-gaps`` seconds between one clip's
-    speech and the next, each beside the same clips one by one. Long-form settings and models are
-    chosen here, never on an eval split.
+    the shipped detector's training). Two more sets stand in for read sentences by many voices joined
+    with short pauses (what eval_stories joined is): the Common Voice and dev prose clips with their
+    silence cut to ``--tight-gaps`` seconds between one clip's speech and the next, each beside the same
+    clips one by one. Long-form settings and models are chosen here, never on an eval split.
 
 All print a table and write JSON under ``bench/results/`` with the machine's CPU and ISA.
 """
@@ -265,15 +264,14 @@ def trimmed_loader(gap_s: float) -> Callable[[Path], Audio]:
 def with_setting(longform: LongFormSettings, setting: str, value: float) -> LongFormSettings:
     """``longform`` with one setting changed: a piece setting (``sentence_pause_s``) or one of the
     long-form settings themselves (``max_recoveries``); an integer setting takes ``value`` rounded."""
-    for model, fields in (
-        (longform.pieces, PieceSettings.model_fields),
-        (longform, LongFormSettings.model_fields),
-    ):
-        if setting in fields and setting not in ("pieces", "cues"):
-            typed = round(value) if fields[setting].annotation is int else value
-            changed = model.model_copy(update={setting: typed})
-            return longform.model_copy(update={"pieces": changed}) if model is longform.pieces else changed
-    raise SystemExit(f"--setting {setting!r} is neither a piece setting nor a long-form setting")
+    nested = setting in PieceSettings.model_fields
+    owner = PieceSettings if nested else LongFormSettings
+    if setting not in owner.model_fields or setting in ("pieces", "cues"):
+        raise SystemExit(f"--setting {setting!r} is neither a piece setting nor a long-form setting")
+    typed = round(value) if owner.model_fields[setting].annotation is int else value
+    if nested:
+        return longform.model_copy(update={"pieces": longform.pieces.model_copy(update={setting: typed})})
+    return longform.model_copy(update={setting: typed})
 
 
 def proxies(
