@@ -48,3 +48,15 @@ class FakeEngine:
     def close(self) -> None:
         """Remember that the engine was closed."""
         self.closed = True
+
+
+class NamingEngine(FakeEngine):
+    """Hears its own name in whatever it is given, and counts the calls."""
+
+    def __init__(self, model_id: str) -> None:
+        self.model_id = model_id
+        self.calls = 0
+
+    def answer(self, piece: Audio, _: TranscribeOptions) -> list[Segment]:
+        self.calls += 1
+        return [Segment(0, 0.0, piece.shape[0] / SAMPLE_RATE, self.model_id)]

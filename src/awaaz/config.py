@@ -20,7 +20,8 @@ from platformdirs import user_cache_path, user_data_path
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_MODEL_ID = "whisper-base-hi-soup"
+DEFAULT_MODEL_ID = "whisper-base-hi-fast"
+LONGFORM_MODEL_ID = "whisper-base-hi-soup"
 
 
 def _config(prefix: str = "AWAAZ_") -> SettingsConfigDict:
@@ -75,7 +76,8 @@ class ServerSettings(BaseSettings):
 
 
 class ModelSettings(BaseSettings):
-    """Where models live, which one is the default, and how long idle ones stay loaded."""
+    """Where models live, which one is the default (and which reads long recordings for it), and how long
+    idle ones stay loaded."""
 
     model_config = _config()
 
@@ -85,6 +87,14 @@ class ModelSettings(BaseSettings):
     )
     default_model: str = Field(
         DEFAULT_MODEL_ID, description="Model id used when a request names none (or names whisper-1)."
+    )
+    longform_model: str = Field(
+        LONGFORM_MODEL_ID,
+        description="Model that decodes recordings longer than AWAAZ_LONGFORM_WHOLE_S when a request names "
+        "the default model (or none), loaded on the first such recording; clips and live streams stay on the "
+        "default model. The default's Hindi vocabulary reads on where one voice gives way to another, and "
+        "loses words on long news; this model stops there (docs/ACCURACY.md). Empty: the default model "
+        "decodes long recordings too.",
     )
     model_ttl_s: float = Field(
         300.0,

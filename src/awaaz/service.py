@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,9 +81,10 @@ class TranscriptionService:
         of the audio (a job resuming after its last stored segment); times stay those of the whole file.
         """
         self._check_request(options, model)  # before any decoding work (or a model load)
+        long_model = self.models.catalog.longform_id(model)
         started = time.perf_counter()
-        with self.models.use(model) as engine, engine.participant():
-            engine.check(options)
+        with ExitStack() as held:
+            engine = self._hold(held, model, options)
             blocks = stream_audio(source, max_duration_s=max_duration_s)
             declared = blocks.declared_duration_s
             audio = skip_samples(blocks, round(start_s * SAMPLE_RATE)) if start_s > 0 else blocks
@@ -94,6 +96,7 @@ class TranscriptionService:
                 duration_hint=declared,
                 should_stop=should_stop,
                 workers=engine.placement.replicas,
+                piece_engine=None if long_model is None else lambda: self._hold(held, long_model, options),
             )
             segments = []
             for produced in transcription.segments:
@@ -109,6 +112,14 @@ class TranscriptionService:
         for observe in self.observers:
             observe(transcription.info.duration, elapsed)
         return TimedTranscription(result, elapsed)
+
+    def _hold(self, held: ExitStack, model: str | None, options: TranscribeOptions) -> Engine:
+        """The engine of ``model``, checked against ``options``, held and counted as running until ``held``
+        closes."""
+        engine = held.enter_context(self.models.use(model))
+        held.enter_context(engine.participant())
+        engine.check(options)
+        return engine
 
     async def transcribe(
         self, data: bytes, options: TranscribeOptions, model: str | None = None

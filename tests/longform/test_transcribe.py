@@ -18,7 +18,7 @@ from awaaz.longform.pieces import Piece
 from awaaz.longform.transcribe import _without_words, decode_piece, ordered_map, transcribe_long
 from awaaz.types import SAMPLE_RATE, Segment, TranscribeOptions, Transcription, TranscriptionInfo, Word
 from tests.conftest import Clip
-from tests.fakes import FakeEngine
+from tests.fakes import FakeEngine, NamingEngine
 
 
 @dataclass
@@ -215,6 +215,34 @@ def test_segments_come_in_order_with_ids_and_the_true_duration(hindi_clips: list
     assert starts == sorted(starts)
     for start, end in where:  # the middle of every clip is inside some segment's span
         assert any(s.start <= (start + end) / 2 <= s.end for s in result.segments)
+
+
+def test_a_long_recording_goes_to_the_piece_engine_and_a_clip_stays_on_the_engine(
+    hindi_clips: list[Clip],
+) -> None:
+    clips, pieces = NamingEngine("clips"), NamingEngine("pieces")
+    asked: list[int] = []
+
+    def piece_engine() -> NamingEngine:
+        asked.append(1)
+        return pieces
+
+    clip = decode_audio(hindi_clips[0].path)
+    result = transcribe_long(
+        clips, [clip], TranscribeOptions(), LongFormSettings(), piece_engine=piece_engine
+    ).collect()
+    assert (result.text, result.info.model, asked, pieces.calls) == ("clips", "clips", [], 0)
+
+    audio, _ = _clips(hindi_clips, 2.0, 2.0, 2.0, 2.0, 2.0)  # about 26 s: cut into pieces
+    calls_before = clips.calls
+    result = transcribe_long(
+        clips, [audio], TranscribeOptions(), LongFormSettings(), workers=2, piece_engine=piece_engine
+    ).collect()
+    assert {s.text for s in result.segments} == {"pieces"}
+    assert len(result.segments) >= 2
+    assert asked == [1]  # asked for once, however many pieces
+    assert clips.calls == calls_before
+    assert result.info.model == "pieces"
 
 
 def test_ordered_map_keeps_order_and_reads_ahead_only_as_far_as_the_workers() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from awaaz.config import DEFAULT_MODEL_ID, Settings
+from awaaz.config import DEFAULT_MODEL_ID, LONGFORM_MODEL_ID, Settings
 from awaaz.errors import InvalidParameterError, ModelError, ModelLoadError, ModelNotFoundError
 from awaaz.models.catalog import ModelCatalog
 from awaaz.models.registry import ModelRegistry, RegisteredModel
@@ -68,7 +68,7 @@ def test_relative_paths_resolve_inside_the_model_dir(tmp_path: Path) -> None:
 def test_catalog_lists_builtin_and_registered_models(catalog: ModelCatalog, nemo_model_dir: Path) -> None:
     catalog.register(_entry(path=str(nemo_model_dir)))
     ids = [spec.id for spec in catalog.list()]
-    assert ids == [DEFAULT_MODEL_ID, "hi-conformer", "whisper-base", "whisper-base-hi-fast"]  # default first
+    assert ids == [DEFAULT_MODEL_ID, "hi-conformer", "whisper-base", LONGFORM_MODEL_ID]  # default first
     spec = catalog.get("hi-conformer")
     assert (spec.engine, spec.builtin, spec.description) == ("nemo-ctc-onnx", False, "Hindi Conformer")
     assert catalog.prepare("hi-conformer") == nemo_model_dir
@@ -104,6 +104,21 @@ def test_missing_files_of_a_registered_model(catalog: ModelCatalog, tmp_path: Pa
 def test_a_corrupt_registry_leaves_the_builtin_models_working(catalog: ModelCatalog) -> None:
     catalog.registry.model_dir.mkdir(parents=True, exist_ok=True)
     catalog.registry.path.write_text("{not json")
-    assert [spec.id for spec in catalog.list()] == [DEFAULT_MODEL_ID, "whisper-base", "whisper-base-hi-fast"]
+    assert [spec.id for spec in catalog.list()] == [DEFAULT_MODEL_ID, "whisper-base", LONGFORM_MODEL_ID]
     with pytest.raises(ModelError, match="Fix or delete"):
         catalog.register(_entry())
+
+
+def test_long_recordings_of_the_default_model_go_to_the_longform_model(tmp_path: Path) -> None:
+    catalog = ModelCatalog(Settings.of(model_dir=tmp_path))
+    assert catalog.default_id == DEFAULT_MODEL_ID
+    for name in (None, "", "whisper-1", DEFAULT_MODEL_ID):
+        assert catalog.longform_id(name) == LONGFORM_MODEL_ID
+    assert catalog.longform_id(LONGFORM_MODEL_ID) is None  # a model asked for by name decodes it all
+    assert catalog.longform_id("/some/model/dir") is None
+    assert ModelCatalog(Settings.of(model_dir=tmp_path, longform_model="")).longform_id(None) is None
+    same = Settings.of(model_dir=tmp_path, default_model=LONGFORM_MODEL_ID)
+    assert ModelCatalog(same).longform_id(None) is None
+    unknown = ModelCatalog(Settings.of(model_dir=tmp_path, longform_model="no-such-model"))
+    with pytest.raises(ModelLoadError, match="AWAAZ_LONGFORM_MODEL names an unknown model 'no-such-model'"):
+        unknown.longform_id("whisper-1")

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from awaaz.config import DEFAULT_MODEL_ID, Settings
+from awaaz.config import Settings
 from awaaz.modeltools.average import average_ct2_models
 from awaaz.whisper.ct2_file import read_ct2_model, write_ct2_model
 
@@ -20,10 +20,10 @@ FLOAT_GAMMA = "decoder/layer_norm/gamma"
 
 @pytest.fixture(scope="module")
 def shipped(model_dir: Path) -> Path:
-    """The shipped default model (int8, pruned vocabulary), assembled by `make test`'s setup."""
+    """The shipped soup (int8, pruned vocabulary), assembled by `make test`'s setup."""
     from awaaz.models.catalog import ModelCatalog
 
-    return ModelCatalog(Settings.of(model_dir=model_dir)).prepare(DEFAULT_MODEL_ID)
+    return ModelCatalog(Settings.of(model_dir=model_dir)).prepare("whisper-base-hi-soup")
 
 
 @pytest.fixture(scope="module")

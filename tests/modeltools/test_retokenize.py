@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from tokenizers import Tokenizer
 
-from awaaz.config import DEFAULT_MODEL_ID, Settings
+from awaaz.config import Settings
 from awaaz.errors import InvalidParameterError
 from awaaz.models.catalog import ModelCatalog
 from awaaz.models.registry import RegisteredModel
@@ -26,8 +26,8 @@ SIZE = 600
 
 @pytest.fixture(scope="module")
 def shipped(model_dir: Path) -> Path:
-    """The shipped default model (int8, pruned vocabulary), assembled by `make test`'s setup."""
-    return ModelCatalog(Settings.of(model_dir=model_dir)).prepare(DEFAULT_MODEL_ID)
+    """The shipped soup (int8, pruned vocabulary), assembled by `make test`'s setup."""
+    return ModelCatalog(Settings.of(model_dir=model_dir)).prepare("whisper-base-hi-soup")
 
 
 def _texts(clips: list[Clip]) -> list[str]:

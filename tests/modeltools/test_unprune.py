@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from awaaz.config import DEFAULT_MODEL_ID, Settings
+from awaaz.config import Settings
 from awaaz.models.catalog import ModelCatalog
 from awaaz.modeltools.prune import prune_vocabulary
 from awaaz.modeltools.unprune import restore_vocabulary
@@ -17,8 +17,8 @@ from awaaz.whisper.scope import VocabularyScope, kept_token_ids
 
 @pytest.fixture(scope="module")
 def shipped(model_dir: Path) -> Path:
-    """The shipped default model (int8, pruned vocabulary), assembled by `make test`'s setup."""
-    return ModelCatalog(Settings.of(model_dir=model_dir)).prepare(DEFAULT_MODEL_ID)
+    """The shipped soup (int8, pruned vocabulary), assembled by `make test`'s setup."""
+    return ModelCatalog(Settings.of(model_dir=model_dir)).prepare("whisper-base-hi-soup")
 
 
 def test_restoring_then_pruning_gives_back_the_shipped_files(

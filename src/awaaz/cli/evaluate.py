@@ -78,13 +78,20 @@ def eval_command(
             where = f" with split {split!r}" if split else ""
             raise typer.BadParameter(f"no clips{where} in {', '.join(map(str, manifests))}.")
         settings = get_settings() if lm is None else get_settings().with_lm(lm)
-        engine = loading.load_engine(model, settings)
         options = TranscribeOptions(language=language)
-        longform, workers = settings.longform, engine.placement.replicas
-        try:
+        with loading.engines_for(model, settings) as (engine, pieces):
+            longform, workers = settings.longform, engine.placement.replicas
             if clips:
                 reports.append(
-                    evaluate(engine, entries, options, longform=longform, workers=workers, progress=progress)
+                    evaluate(
+                        engine,
+                        entries,
+                        options,
+                        longform=longform,
+                        workers=workers,
+                        piece_engine=pieces,
+                        progress=progress,
+                    )
                 )
             if concat is not None:
                 reports.append(
@@ -95,11 +102,10 @@ def eval_command(
                         options,
                         longform=longform,
                         workers=workers,
+                        piece_engine=pieces,
                         progress=progress,
                     )
                 )
-        finally:
-            engine.close()
     except AwaazError as exc:
         fail(exc.message)
     for report in reports:

@@ -33,6 +33,7 @@ def evaluate(
     *,
     longform: LongFormSettings | None = None,
     workers: int = 1,
+    piece_engine: Callable[[], Engine] | None = None,
     postprocess: Callable[[str], str] | None = None,
     load_audio: Callable[[Path], Audio] = decode_audio,
     clock: Callable[[], float] = time.perf_counter,
@@ -42,20 +43,25 @@ def evaluate(
     """Transcribe each entry as the service would (:mod:`awaaz.longform`), time it and score it.
 
     Processing time covers the transcription only (decoding the FLAC file is not counted), so RTF
-    measures the recogniser. ``postprocess``, if given, rewrites each hypothesis before scoring (the loop
+    measures the recogniser. ``piece_engine`` decodes clips longer than one (:func:`transcribe_long`).
+    ``postprocess``, if given, rewrites each hypothesis before scoring (the loop
     collapser, for instance); loop detection looks at the raw output. ``load_audio`` and ``clock`` are
     there for tests.
     """
     options = options or TranscribeOptions()
     longform = longform or LongFormSettings()
     scorer = _Scorer(postprocess, desc, len(entries), progress)
+    models: dict[str, None] = {}  # the models that decoded, in order
     for entry in entries:
         audio = load_audio(entry.audio)
         start, cpu_start = clock(), time.process_time()
-        raw = transcribe_long(engine, [audio], options, longform, workers=workers).collect().text
+        done = transcribe_long(
+            engine, [audio], options, longform, workers=workers, piece_engine=piece_engine
+        ).collect()
+        raw, models[done.info.model] = done.text, None
         timing = (clock() - start, time.process_time() - cpu_start)
         scorer.add(str(entry.audio), entry.split, duration_s(audio), raw, entry.text, timing)
-    return _report(engine, entries, scorer.results)
+    return _report(engine, entries, scorer.results, models)
 
 
 def concatenations(entries: Sequence[ManifestEntry], minutes: float) -> list[list[ManifestEntry]]:
@@ -81,6 +87,7 @@ def evaluate_concatenated(
     *,
     longform: LongFormSettings | None = None,
     workers: int = 1,
+    piece_engine: Callable[[], Engine] | None = None,
     load_audio: Callable[[Path], Audio] = decode_audio,
     clock: Callable[[], float] = time.perf_counter,
     progress: bool = True,
@@ -94,6 +101,7 @@ def evaluate_concatenated(
     longform = longform or LongFormSettings()
     groups = concatenations(entries, minutes)
     scorer = _Scorer(None, f"eval --concat {minutes:g}", len(groups), progress)
+    models: dict[str, None] = {}
     for group in groups:
         lengths: list[float] = []
 
@@ -107,12 +115,15 @@ def evaluate_concatenated(
         # `awaaz transcribe` give for that file
         blocks = fixed_blocks(clips(), block_samples(BLOCK_S))
         start, cpu_start = clock(), time.process_time()
-        raw = transcribe_long(engine, blocks, options, longform, workers=workers).collect().text
+        done = transcribe_long(
+            engine, blocks, options, longform, workers=workers, piece_engine=piece_engine
+        ).collect()
+        raw, models[done.info.model] = done.text, None
         name = f"{group[0].audio} +{len(group) - 1} clips"
         reference = " ".join(e.text for e in group)
         timing = (clock() - start, time.process_time() - cpu_start)
         scorer.add(name, group[0].split, sum(lengths), raw, reference, timing)
-    report = _report(engine, entries, scorer.results)
+    report = _report(engine, entries, scorer.results, models)
     report.concat_minutes = minutes
     return report
 
@@ -157,9 +168,11 @@ class _Scorer:
         self.bar.update()
 
 
-def _report(engine: Engine, entries: Sequence[ManifestEntry], results: list[UtteranceResult]) -> EvalReport:
+def _report(
+    engine: Engine, entries: Sequence[ManifestEntry], results: list[UtteranceResult], models: dict[str, None]
+) -> EvalReport:
     return EvalReport(
-        model=engine.model_id,
+        model=" + ".join(models) or engine.model_id,
         results=results,
         manifests=list(dict.fromkeys(str(e.manifest) for e in entries)),
         engine_settings=engine.describe(),

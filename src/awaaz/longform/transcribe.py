@@ -82,6 +82,7 @@ def transcribe_long(
     duration_hint: float | None = None,
     should_stop: Callable[[], bool] | None = None,
     workers: int = 1,
+    piece_engine: Callable[[], Engine] | None = None,
 ) -> Transcription:
     """Start transcribing the 16 kHz mono ``blocks`` (read lazily); segments come as pieces finish.
 
@@ -89,7 +90,9 @@ def transcribe_long(
     duration of the audio read; ``info.language`` is the requested language, or the one detected in the
     first piece. Pieces are decoded ``workers`` at a time. ``should_stop`` is polled before each model
     call and each segment; once it returns True the work ends with
-    :class:`~awaaz.errors.TranscriptionTimeoutError`.
+    :class:`~awaaz.errors.TranscriptionTimeoutError`. ``piece_engine``, if given, is called once, in the
+    thread that reads the segments, when the audio turns out longer than one clip; the engine it returns
+    decodes every piece of it instead of ``engine`` (``info.model`` then names it).
     """
     info = TranscriptionInfo(
         language=options.language or "", duration=duration_hint or 0.0, model=engine.model_id
@@ -97,14 +100,40 @@ def transcribe_long(
     transcription = Transcription(info=info, segments=iter(()))
     planner = PiecePlanner(settings.pieces)
     stop = should_stop or (lambda: False)
+    routed = _Routed(engine, piece_engine)
     transcription.segments = _segments(
-        engine, planner, blocks, options, settings, transcription, stop, workers
+        routed, planner, blocks, options, settings, transcription, stop, workers
     )
     return transcription
 
 
+class _Routed:
+    """Which engine decodes each piece: ``engine`` for audio decoded whole, the one ``piece_engine`` returns
+    (asked for once, on the first piece of a long recording) for pieces."""
+
+    def __init__(self, engine: Engine, piece_engine: Callable[[], Engine] | None) -> None:
+        self.engine = engine
+        self._piece_engine = piece_engine
+        self.pieces: Engine | None = None
+
+    def pairs(self, pieces: Iterable[Piece]) -> Iterator[tuple[Engine, Piece]]:
+        """Each piece with its engine (read in the consuming thread, as the pieces are)."""
+        for piece in pieces:
+            if piece.whole or self._piece_engine is None:
+                yield self.engine, piece
+                continue
+            if self.pieces is None:
+                self.pieces = self._piece_engine()
+            yield self.pieces, piece
+
+    @property
+    def model_id(self) -> str:
+        """The model that decoded the audio."""
+        return (self.pieces or self.engine).model_id
+
+
 def _segments(
-    engine: Engine,
+    routed: _Routed,
     planner: PiecePlanner,
     blocks: Iterable[Audio],
     options: TranscribeOptions,
@@ -116,10 +145,11 @@ def _segments(
     index = pieces = recoveries = 0
     first_info: TranscriptionInfo | None = None
 
-    def decode(piece: Piece) -> _Decoded:
+    def decode(pair: tuple[Engine, Piece]) -> _Decoded:
+        engine, piece = pair
         return decode_covered(engine, piece, options, settings, should_stop)
 
-    for decoded in ordered_map(decode, planner.pieces(blocks), workers):
+    for decoded in ordered_map(decode, routed.pairs(planner.pieces(blocks)), workers):
         if first_info is None and decoded.info is not None:
             first_info = decoded.info
         pieces += 1
@@ -133,6 +163,7 @@ def _segments(
     transcription.info = dataclasses.replace(
         transcription.info,
         language=language,
+        model=routed.model_id,
         duration=planner.samples_seen / SAMPLE_RATE,
         language_probability=first_info.language_probability if first_info else 1.0,
     )

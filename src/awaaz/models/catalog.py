@@ -59,7 +59,8 @@ BUILTIN_MODELS: tuple[ModelSpec, ...] = (
         id="whisper-base-hi-soup",
         engine="whisper-ct2",
         description="Whisper base, the weight average of three fine-tunes of its decoder and top 3 encoder "
-        "layers on all Hindi train splits (CPU), Hindi-only vocabulary, int8 CTranslate2, shipped in repo",
+        "layers on all Hindi train splits (CPU), Hindi-only vocabulary, int8 CTranslate2, shipped in repo; "
+        "decodes the default model's recordings longer than one clip (AWAAZ_LONGFORM_MODEL)",
         prepare=shipped_preparer("whisper-base-hi-soup"),
         compute_type="int8",
     ),
@@ -68,8 +69,8 @@ BUILTIN_MODELS: tuple[ModelSpec, ...] = (
         engine="whisper-ct2",
         description="whisper-base-hi-soup with a vocabulary of 3,000 Hindi aksharas (2.25 decoder steps a "
         "word instead of 5.24: about 2x faster on a CPU; clip-by-clip eval WER as good, long news recordings "
-        "1.6 points worse), decoder retrained on the train splits and 4,000 synthetic sentences, int8 "
-        "CTranslate2, shipped in repo",
+        "1.6 points worse, so those go to whisper-base-hi-soup), decoder retrained on the train splits and "
+        "4,000 synthetic sentences, int8 CTranslate2, shipped in repo",
         prepare=shipped_preparer("whisper-base-hi-fast"),
         compute_type="int8",
     ),
@@ -137,6 +138,20 @@ class ModelCatalog:
     def default_id(self) -> str:
         """The id used when a request names no model."""
         return self._settings.models.default_model
+
+    def longform_id(self, name: str | None) -> str | None:
+        """The model that decodes recordings longer than one clip for a request of ``name``: the
+        ``longform_model`` setting where ``name`` is the default model, else None (the model decodes them
+        itself, as it does where that setting is empty or names the default)."""
+        chosen = self._settings.models.longform_model
+        if not chosen or chosen == self.default_id or self.resolve_id(name) != self.default_id:
+            return None
+        if not self.knows(chosen):
+            raise ModelLoadError(
+                f"AWAAZ_LONGFORM_MODEL names an unknown model {chosen!r}. Set it to a model of "
+                f"`awaaz models list`, or empty for the default model to decode long recordings itself."
+            )
+        return chosen
 
     def list(self) -> list[ModelSpec]:
         """Every known model, the default first."""

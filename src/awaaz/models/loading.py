@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -48,3 +50,29 @@ def load_engine(
         raise
     except Exception as exc:  # an engine library may fail in ways of its own; report, don't crash
         raise ModelLoadError(f"Model {model or 'default'!r} failed to load: {exc}") from exc
+
+
+@contextmanager
+def engines_for(
+    model: str | None = None, settings: Settings | None = None
+) -> Iterator[tuple[Engine, Callable[[], Engine] | None]]:
+    """Load ``model`` (as :func:`load_engine`) for a ``with`` block, with what decodes its long recordings:
+    None where it decodes them itself, else a function that loads the other model
+    (:meth:`~awaaz.models.catalog.ModelCatalog.longform_id`) on its first call and returns it after. Both
+    are closed when the block ends."""
+    settings = settings or get_settings()
+    catalog = ModelCatalog(settings)
+    long_model = catalog.longform_id(model)
+    engine = load_engine(model, settings, catalog=catalog)
+    loaded: list[Engine] = []
+
+    def pieces(long_model: str) -> Engine:
+        if not loaded:
+            loaded.append(load_engine(long_model, settings, catalog=catalog))
+        return loaded[0]
+
+    try:
+        yield engine, (None if long_model is None else lambda: pieces(long_model))
+    finally:
+        for each in (engine, *loaded):
+            each.close()
